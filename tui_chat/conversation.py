@@ -1,0 +1,136 @@
+"""Conversation and Message: plain data mirroring the session file, with no I/O.
+
+Every field of the session schema (DESIGN.md) has a home here; keys a newer build wrote that
+this one does not know are carried in `extra` so a rewrite keeps them.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from tui_chat.params import Params
+
+SCHEMA = 1
+STATUSES = ("complete", "cancelled", "error", "interrupted", "streaming")
+UNTITLED = "New conversation"
+TITLE_LENGTH = 60
+
+
+def now() -> datetime:
+    """The current UTC time to the second (what the session file stores)."""
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def new_id(when: datetime | None = None) -> str:
+    """A sortable conversation id, e.g. 20261122T012345Z-3f9a1c."""
+    stamp = (when or datetime.now(UTC)).astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return f"{stamp}-{secrets.token_hex(3)}"
+
+
+ID_PATTERN = re.compile(r"^[0-9]{8}T[0-9]{6}Z-[0-9a-f]{6}$")
+
+
+def is_valid_id(text: str) -> bool:
+    return bool(ID_PATTERN.match(text))
+
+
+@dataclass
+class Message:
+    """One turn. Assistant turns carry how they ended and what produced them."""
+
+    role: str  # "user" | "assistant"
+    content: str
+    created: datetime = field(default_factory=now)
+    status: str = "complete"
+    stop_reason: str = ""
+    stop_sequence: str = ""
+    params: dict[str, Any] = field(default_factory=dict)
+    omitted: list[str] = field(default_factory=list)
+    usage: dict[str, int] = field(default_factory=dict)
+    error: dict[str, str] = field(default_factory=dict)
+    alternatives: list[Message] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_assistant(self) -> bool:
+        return self.role == "assistant"
+
+    def fingerprint(self) -> tuple[str, str, str]:
+        """What identifies a message across two copies of a file (for merging)."""
+        return (self.role, self.created.isoformat(), self.content)
+
+    def alternative_count(self) -> int:
+        return 1 + len(self.alternatives)
+
+
+@dataclass
+class Conversation:
+    """A conversation: its parameters and its turns, oldest first."""
+
+    id: str
+    params: Params
+    title: str = UNTITLED
+    title_custom: bool = False
+    created: datetime = field(default_factory=now)
+    updated: datetime = field(default_factory=now)
+    messages: list[Message] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+    params_extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def new(cls, params: Params) -> Conversation:
+        when = now()
+        return cls(id=new_id(when), params=params, created=when, updated=when)
+
+    def touch(self) -> None:
+        self.updated = now()
+
+    def add(self, message: Message) -> Message:
+        """Append a turn, update the timestamp and the derived title."""
+        self.messages.append(message)
+        self.touch()
+        self.refresh_title()
+        return message
+
+    def add_user(self, text: str) -> Message:
+        return self.add(Message(role="user", content=text))
+
+    def rename(self, title: str) -> None:
+        """A user-chosen title; from now on it is never derived again."""
+        cleaned = " ".join(title.split())
+        if not cleaned:
+            self.title_custom = False
+            self.refresh_title()
+        else:
+            self.title = cleaned
+            self.title_custom = True
+        self.touch()
+
+    def refresh_title(self) -> None:
+        if not self.title_custom:
+            self.title = derive_title(self.messages)
+
+    def last_assistant(self) -> Message | None:
+        for message in reversed(self.messages):
+            if message.is_assistant:
+                return message
+        return None
+
+
+def derive_title(messages: list[Message]) -> str:
+    """The first user message, on one line, cut to a readable length."""
+    for message in messages:
+        if message.role == "user":
+            words = " ".join(message.content.split())
+            if words:
+                if len(words) <= TITLE_LENGTH:
+                    return words
+                cut = words[: TITLE_LENGTH - 1]
+                if " " in cut[TITLE_LENGTH // 2 :]:
+                    cut = cut.rsplit(" ", 1)[0]
+                return cut.rstrip() + "…"
+    return UNTITLED

@@ -1,0 +1,737 @@
+"""SessionStore: one TOML file per conversation, atomic writes, fast listing.
+
+Files are `<id>.toml` in the sessions folder (0700), each 0600, written with tomli-w through a
+temporary file in the same folder, flushed, fsynced and renamed into place. A file that does not
+parse, has the wrong shape or a newer schema is reported and never written to or deleted.
+
+Listing reads only the few header lines of each file and remembers what it found in an index in
+the cache folder, keyed by file name and checked against mtime and size, so start-up does not
+parse thousands of whole conversations. A streaming reply is checkpointed to a small sidecar
+`<id>.partial.toml`; a sidecar left behind by a process that died becomes an `interrupted` reply
+the next time the conversation is loaded.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import re
+import socket
+import stat
+import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+from tui_chat.conversation import (
+    SCHEMA,
+    STATUSES,
+    Conversation,
+    Message,
+    is_valid_id,
+    new_id,
+    now,
+)
+from tui_chat.params import ALL_PARAMS, ParamError, Params
+
+SUFFIX = ".toml"
+PARTIAL_SUFFIX = ".partial.toml"
+MAX_FILE_BYTES = 20 * 1024 * 1024
+INDEX_VERSION = 2
+_MESSAGE_HEADER = re.compile(rb"^\[\[messages\]\][ \t]*\r?$", re.MULTILINE)
+
+
+class StoreError(Exception):
+    """A session file that cannot be used: which file, and why, in words."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(f"{path.name}: {reason}")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """An unreadable file found while listing; it is left exactly as it is."""
+
+    path: Path
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What the conversation list shows, read without parsing the whole file."""
+
+    id: str
+    title: str
+    created: datetime
+    updated: datetime
+    message_count: int
+    path: Path
+
+
+@dataclass
+class Listing:
+    conversations: list[Summary] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SaveResult:
+    """How a save went: "saved", "merged" (another process had appended turns, now kept
+    in memory and on disk), or "copied" (the file on disk had been changed in a way that
+    cannot be merged, so this conversation was saved beside it under `conversation.id`)."""
+
+    outcome: str
+    path: Path
+    original_id: str = ""
+
+
+# ---------------------------------------------------------------------------------------------
+# Converting between Conversation objects and TOML documents
+
+
+def _message_to_dict(message: Message, nested: bool = False) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "role": message.role,
+        "content": message.content,
+        "created": message.created,
+    }
+    if message.role == "assistant":
+        data["status"] = message.status
+        data["stop_reason"] = message.stop_reason
+        if message.stop_sequence:
+            data["stop_sequence"] = message.stop_sequence
+        if message.params:
+            data["params"] = dict(message.params)
+        if message.omitted:
+            data["omitted"] = list(message.omitted)
+        if message.usage:
+            data["usage"] = dict(message.usage)
+        if message.error:
+            data["error"] = dict(message.error)
+        if message.alternatives and not nested:
+            data["alternatives"] = [
+                _message_to_dict(alt, nested=True) for alt in message.alternatives
+            ]
+    for key, value in message.extra.items():
+        data.setdefault(key, value)
+    return data
+
+
+def conversation_to_dict(conversation: Conversation) -> dict[str, Any]:
+    """The TOML document for a conversation (unknown keys it was loaded with included)."""
+    data: dict[str, Any] = {
+        "schema": SCHEMA,
+        "id": conversation.id,
+        "title": conversation.title,
+        "title_custom": conversation.title_custom,
+        "created": conversation.created,
+        "updated": conversation.updated,
+    }
+    for key, value in conversation.extra.items():
+        data.setdefault(key, value)
+    params = conversation.params.to_dict()
+    for key, value in conversation.params_extra.items():
+        params.setdefault(key, value)
+    data["params"] = params
+    data["messages"] = [_message_to_dict(message) for message in conversation.messages]
+    return data
+
+
+def dumps(conversation: Conversation) -> str:
+    return tomli_w.dumps(conversation_to_dict(conversation))
+
+
+class _Shape(Exception):
+    """Raised while reading a document whose shape is wrong; carries the reason."""
+
+
+def _expect(value: Any, kind: type | tuple[type, ...], where: str) -> Any:
+    if isinstance(value, bool) and kind is not bool and bool not in _as_tuple(kind):
+        raise _Shape(f"{where} should be {_kind_name(kind)}, not a boolean")
+    if not isinstance(value, kind):
+        raise _Shape(f"{where} should be {_kind_name(kind)}, not {type(value).__name__}")
+    return value
+
+
+def _as_tuple(kind: type | tuple[type, ...]) -> tuple[type, ...]:
+    return kind if isinstance(kind, tuple) else (kind,)
+
+
+def _kind_name(kind: type | tuple[type, ...]) -> str:
+    names = {
+        str: "a string",
+        int: "an integer",
+        float: "a number",
+        bool: "true or false",
+        dict: "a table",
+        list: "an array",
+        datetime: "a date-time",
+    }
+    return " or ".join(names.get(k, k.__name__) for k in _as_tuple(kind))
+
+
+def _when(value: Any, where: str) -> datetime:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if isinstance(value, date | time):
+        raise _Shape(f"{where} should be a date-time with a time and an offset")
+    raise _Shape(f"{where} should be a date-time, not {type(value).__name__}")
+
+
+_MESSAGE_KEYS = {
+    "role",
+    "content",
+    "created",
+    "status",
+    "stop_reason",
+    "stop_sequence",
+    "params",
+    "omitted",
+    "usage",
+    "error",
+    "alternatives",
+}
+
+
+def _message_from_dict(data: Any, where: str, nested: bool = False) -> Message:
+    _expect(data, dict, where)
+    role = _expect(data.get("role"), str, f"{where}.role")
+    if role not in ("user", "assistant"):
+        raise _Shape(f"{where}.role should be 'user' or 'assistant', not {role!r}")
+    content = _expect(data.get("content", ""), str, f"{where}.content")
+    created = _when(data.get("created", now()), f"{where}.created")
+    status = _expect(data.get("status", "complete"), str, f"{where}.status")
+    if status == "streaming":
+        # Only a sidecar ever holds a reply that was still streaming.
+        status = "interrupted"
+    message = Message(role=role, content=content, created=created, status=status)
+    message.stop_reason = _expect(data.get("stop_reason", ""), str, f"{where}.stop_reason")
+    message.stop_sequence = _expect(data.get("stop_sequence", ""), str, f"{where}.stop_sequence")
+    message.params = dict(_expect(data.get("params", {}), dict, f"{where}.params"))
+    omitted = _expect(data.get("omitted", []), list, f"{where}.omitted")
+    message.omitted = [_expect(x, str, f"{where}.omitted[]") for x in omitted]
+    usage = _expect(data.get("usage", {}), dict, f"{where}.usage")
+    for key, value in usage.items():
+        _expect(value, (int, float), f"{where}.usage.{key}")
+    message.usage = dict(usage)
+    error = _expect(data.get("error", {}), dict, f"{where}.error")
+    for key, value in error.items():
+        _expect(value, str, f"{where}.error.{key}")
+    message.error = dict(error)
+    alternatives = _expect(data.get("alternatives", []), list, f"{where}.alternatives")
+    if alternatives and nested:
+        raise _Shape(f"{where} is an alternative and cannot have alternatives of its own")
+    message.alternatives = [
+        _message_from_dict(alt, f"{where}.alternatives[{n}]", nested=True)
+        for n, alt in enumerate(alternatives)
+    ]
+    message.extra = {k: v for k, v in data.items() if k not in _MESSAGE_KEYS}
+    return message
+
+
+_TOP_KEYS = {"schema", "id", "title", "title_custom", "created", "updated", "params", "messages"}
+
+
+def _check_schema(data: dict[str, Any]) -> None:
+    if "schema" not in data:
+        raise _Shape("missing key 'schema' (not a tui-chat session file?)")
+    schema = _expect(data["schema"], int, "schema")
+    if schema > SCHEMA:
+        raise _Shape(
+            f"written by a newer tui-chat (schema {schema}; this version reads {SCHEMA}); "
+            "left untouched"
+        )
+    if schema < 1:
+        raise _Shape(f"schema {schema} is not a valid version")
+
+
+def conversation_from_dict(data: dict[str, Any], file_id: str, defaults: Params) -> Conversation:
+    """Build a Conversation from a parsed document; raises _Shape with the reason."""
+    _check_schema(data)
+    title = _expect(data.get("title", ""), str, "title")
+    title_custom = _expect(data.get("title_custom", False), bool, "title_custom")
+    created = _when(data.get("created", now()), "created")
+    updated = _when(data.get("updated", created), "updated")
+    raw_params = _expect(data.get("params", {}), dict, "params")
+    try:
+        params = Params.from_dict(raw_params, base=defaults)
+    except ParamError as error:
+        raise _Shape(f"[params] {error}") from None
+    messages_raw = _expect(data.get("messages", []), list, "messages")
+    messages = [_message_from_dict(m, f"messages[{n}]") for n, m in enumerate(messages_raw)]
+    conversation = Conversation(
+        id=file_id,
+        params=params,
+        title=title,
+        title_custom=title_custom,
+        created=created,
+        updated=updated,
+        messages=messages,
+        extra={k: v for k, v in data.items() if k not in _TOP_KEYS},
+        params_extra={k: v for k, v in raw_params.items() if k not in ALL_PARAMS},
+    )
+    if not title:
+        conversation.refresh_title()
+    return conversation
+
+
+# ---------------------------------------------------------------------------------------------
+# Files
+
+
+def _read_bytes(path: Path) -> tuple[bytes, os.stat_result]:
+    """Read a session file without following symlinks; StoreError says why it can't be."""
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        raise StoreError(path, "no such file") from None
+    except OSError as error:
+        raise StoreError(path, f"cannot be read ({error.strerror})") from None
+    if stat.S_ISLNK(info.st_mode):
+        raise StoreError(path, "is a symbolic link; session files must be regular files")
+    if stat.S_ISDIR(info.st_mode):
+        raise StoreError(path, "is a directory, not a session file")
+    if not stat.S_ISREG(info.st_mode):
+        raise StoreError(path, "is not a regular file")
+    if info.st_size > MAX_FILE_BYTES:
+        raise StoreError(
+            path,
+            f"is too large ({info.st_size / 1e6:.0f} MB; the limit is "
+            f"{MAX_FILE_BYTES // 1_000_000} MB)",
+        )
+    if info.st_size == 0:
+        raise StoreError(path, "is empty")
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        with os.fdopen(fd, "rb") as handle:
+            data = handle.read()
+    except OSError as error:
+        raise StoreError(path, f"cannot be read ({error.strerror})") from None
+    return data, info
+
+
+def _decode(path: Path, data: bytes) -> str:
+    if b"\x00" in data:
+        raise StoreError(path, "is binary, not TOML text")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise StoreError(path, f"is not UTF-8 text (byte {error.start})") from None
+
+
+def _parse_toml(path: Path, text: str) -> dict[str, Any]:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise StoreError(path, f"is not valid TOML ({error})") from None
+
+
+def write_atomic(path: Path, text: str, mode: int = 0o600) -> os.stat_result:
+    """Write `text` to `path` so that a crash leaves either the old file or the new one."""
+    directory = path.parent
+    tmp = directory / f".{path.name}.{os.getpid()}.{os.urandom(3).hex()}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), mode)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    _fsync_dir(directory)
+    return os.stat(path)
+
+
+def _fsync_dir(directory: Path) -> None:
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _header_summary(path: Path, file_id: str, data: bytes) -> dict[str, Any]:
+    """Read the title and times from the lines before the first table, and count turns."""
+    text = _decode(path, data)
+    match = re.search(r"^[ \t]*\[", text, re.MULTILINE)
+    head = text[: match.start()] if match else text
+    header = _parse_toml(path, head)
+    try:
+        _check_schema(header)
+        title = _expect(header.get("title", ""), str, "title")
+        created = _when(header.get("created", datetime.fromtimestamp(0, UTC)), "created")
+        updated = _when(header.get("updated", created), "updated")
+    except _Shape as error:
+        raise StoreError(path, str(error)) from None
+    count = len(_MESSAGE_HEADER.findall(data))
+    if not title:
+        title = "(untitled)"
+    return {
+        "id": file_id,
+        "title": title,
+        "created": created.isoformat(),
+        "updated": updated.isoformat(),
+        "count": count,
+    }
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except OSError:
+        return False
+    return True
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+class SessionStore:
+    """All conversations in one folder. One instance per process; methods are thread-safe
+    for different conversations (each save writes its own file)."""
+
+    def __init__(
+        self,
+        directory: Path | str,
+        cache_dir: Path | str | None = None,
+        defaults: Params | None = None,
+    ) -> None:
+        self.directory = Path(directory).expanduser()
+        self.cache_dir = Path(cache_dir).expanduser() if cache_dir else None
+        self.defaults = defaults or Params()
+        # What this process last read or wrote for each file: (mtime_ns, size) and the
+        # fingerprints of its turns, so a save can tell whether someone else changed it.
+        self._seen: dict[str, tuple[int, int]] = {}
+        self._base: dict[str, list[tuple[str, str, str]]] = {}
+
+    # -- paths ---------------------------------------------------------------------------------
+
+    def ensure_directory(self) -> None:
+        if not self.directory.exists():
+            self.directory.mkdir(parents=True, mode=0o700)
+            os.chmod(self.directory, 0o700)
+
+    def path(self, conversation_id: str) -> Path:
+        if not is_valid_id(conversation_id) and not _safe_name(conversation_id):
+            raise StoreError(self.directory / conversation_id, "is not a valid conversation id")
+        return self.directory / f"{conversation_id}{SUFFIX}"
+
+    def partial_path(self, conversation_id: str) -> Path:
+        return self.directory / f"{conversation_id}{PARTIAL_SUFFIX}"
+
+    @property
+    def index_path(self) -> Path | None:
+        if self.cache_dir is None:
+            return None
+        key = hashlib.sha256(str(self.directory.resolve()).encode()).hexdigest()[:16]
+        return self.cache_dir / f"index-{key}.json"
+
+    # -- listing -------------------------------------------------------------------------------
+
+    def list(self, verify: bool = False) -> Listing:
+        """Every conversation, most recently updated first, and every file that cannot be read.
+
+        With `verify`, files not yet fully parsed in their current version are parsed whole
+        (and the result remembered), so problems anywhere in a file are reported.
+        """
+        listing = Listing()
+        if not self.directory.is_dir():
+            return listing
+        index = self._load_index()
+        entries: dict[str, Any] = {}
+        changed = False
+        for entry in os.scandir(self.directory):
+            name = entry.name
+            if not name.endswith(SUFFIX) or name.endswith(PARTIAL_SUFFIX) or name.startswith("."):
+                continue
+            path = Path(entry.path)
+            file_id = name[: -len(SUFFIX)]
+            try:
+                info = entry.stat(follow_symlinks=False)
+            except OSError as error:
+                listing.problems.append(Problem(path, f"cannot be read ({error.strerror})"))
+                continue
+            key = [info.st_mtime_ns, info.st_size]
+            cached = index.get(name)
+            if cached is None or cached.get("key") != key or (verify and not cached.get("ok")):
+                cached = self._summarise(path, file_id, verify)
+                cached["key"] = key
+                changed = True
+            entries[name] = cached
+            if "problem" in cached:
+                listing.problems.append(Problem(path, cached["problem"]))
+                continue
+            listing.conversations.append(
+                Summary(
+                    id=cached["id"],
+                    title=cached["title"],
+                    created=datetime.fromisoformat(cached["created"]),
+                    updated=datetime.fromisoformat(cached["updated"]),
+                    message_count=cached["count"],
+                    path=path,
+                )
+            )
+        if changed or set(entries) != set(index):
+            self._save_index(entries)
+        listing.conversations.sort(key=lambda s: (s.updated, s.id), reverse=True)
+        listing.problems.sort(key=lambda p: p.path.name)
+        return listing
+
+    def _summarise(self, path: Path, file_id: str, verify: bool) -> dict[str, Any]:
+        try:
+            if not _safe_name(file_id):
+                raise StoreError(path, "has a name that is not a conversation id")
+            data, _info = _read_bytes(path)
+            if verify:
+                conversation = self._parse(path, file_id, data)
+                return {
+                    "id": file_id,
+                    "title": conversation.title,
+                    "created": conversation.created.isoformat(),
+                    "updated": conversation.updated.isoformat(),
+                    "count": len(conversation.messages),
+                    "ok": True,
+                }
+            return _header_summary(path, file_id, data)
+        except StoreError as error:
+            return {"problem": error.reason}
+
+    def _load_index(self) -> dict[str, Any]:
+        path = self.index_path
+        if path is None:
+            return {}
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        if not isinstance(data, dict) or data.get("version") != INDEX_VERSION:
+            return {}
+        files = data.get("files")
+        return files if isinstance(files, dict) else {}
+
+    def _save_index(self, entries: dict[str, Any]) -> None:
+        path = self.index_path
+        if path is None:
+            return
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            payload = {"version": INDEX_VERSION, "directory": str(self.directory), "files": entries}
+            write_atomic(path, json.dumps(payload, ensure_ascii=False))
+        except OSError:
+            # The index is only a cache: listing still works without it.
+            pass
+
+    def search(self, text: str, ids: Iterable[str] | None = None) -> list[str]:
+        """Ids of conversations whose title or any turn contains `text` (case-insensitive)."""
+        needle = text.casefold()
+        found = []
+        wanted = set(ids) if ids is not None else None
+        for summary in self.list().conversations:
+            if wanted is not None and summary.id not in wanted:
+                continue
+            if needle in summary.title.casefold():
+                found.append(summary.id)
+                continue
+            try:
+                conversation = self.load(summary.id, recover=False)
+            except StoreError:
+                continue
+            if any(needle in m.content.casefold() for m in conversation.messages):
+                found.append(summary.id)
+        return found
+
+    # -- loading and saving --------------------------------------------------------------------
+
+    def _parse(self, path: Path, file_id: str, data: bytes) -> Conversation:
+        document = _parse_toml(path, _decode(path, data))
+        try:
+            return conversation_from_dict(document, file_id, self.defaults)
+        except _Shape as error:
+            raise StoreError(path, str(error)) from None
+
+    def exists(self, conversation_id: str) -> bool:
+        return self.path(conversation_id).exists()
+
+    def load(self, conversation_id: str, recover: bool = True) -> Conversation:
+        """Read a conversation. A leftover checkpoint from a process that died is turned into
+        the last reply with status `interrupted` (and saved) unless `recover` is false."""
+        path = self.path(conversation_id)
+        data, info = _read_bytes(path)
+        conversation = self._parse(path, conversation_id, data)
+        self._remember(conversation, info)
+        if recover:
+            self._recover_partial(conversation)
+        return conversation
+
+    def _remember(self, conversation: Conversation, info: os.stat_result) -> None:
+        self._seen[conversation.id] = (info.st_mtime_ns, info.st_size)
+        self._base[conversation.id] = [m.fingerprint() for m in conversation.messages]
+
+    def forget(self, conversation_id: str) -> None:
+        self._seen.pop(conversation_id, None)
+        self._base.pop(conversation_id, None)
+
+    def save(self, conversation: Conversation) -> SaveResult:
+        """Write a conversation atomically, keeping any turns another process appended."""
+        self.ensure_directory()
+        path = self.path(conversation.id)
+        outcome = "saved"
+        original = ""
+        current = _stat_key(path)
+        seen = self._seen.get(conversation.id)
+        if current is not None and current != seen:
+            merged = self._merge_from_disk(conversation, path, known=seen is not None)
+            if merged:
+                outcome = "merged"
+            else:
+                original = conversation.id
+                self._save_as_copy(conversation)
+                path = self.path(conversation.id)
+                outcome = "copied"
+        info = write_atomic(path, dumps(conversation))
+        self._remember(conversation, info)
+        return SaveResult(outcome, path, original)
+
+    def _merge_from_disk(self, conversation: Conversation, path: Path, known: bool) -> bool:
+        """Fold turns another process appended into `conversation`; False if that's not safe."""
+        if not known:
+            return False
+        try:
+            data, _info = _read_bytes(path)
+            disk = self._parse(path, conversation.id, data)
+        except StoreError:
+            return False
+        base = self._base.get(conversation.id, [])
+        disk_prints = [m.fingerprint() for m in disk.messages]
+        if disk_prints[: len(base)] != base:
+            return False
+        theirs = disk.messages[len(base) :]
+        ours = conversation.messages[len(base) :]
+        prefix = conversation.messages[: len(base)]
+        our_prints = {m.fingerprint() for m in conversation.messages}
+        theirs = [m for m in theirs if m.fingerprint() not in our_prints]
+        # Interleave by creation time; on a tie the other process's turn goes first.
+        combined = sorted(
+            [(m.created, 0, n, m) for n, m in enumerate(theirs)]
+            + [(m.created, 1, n, m) for n, m in enumerate(ours)],
+            key=lambda item: item[:3],
+        )
+        conversation.messages = prefix + [item[3] for item in combined]
+        if disk.title_custom and not conversation.title_custom:
+            conversation.title, conversation.title_custom = disk.title, True
+        conversation.updated = max(conversation.updated, disk.updated)
+        return True
+
+    def _save_as_copy(self, conversation: Conversation) -> None:
+        conversation.id = new_id()
+        if not conversation.title.endswith("(copy)"):
+            conversation.title = f"{conversation.title} (copy)"
+            conversation.title_custom = True
+
+    def delete(self, conversation_id: str) -> None:
+        for path in (self.path(conversation_id), self.partial_path(conversation_id)):
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+        self.forget(conversation_id)
+
+    # -- checkpoints ---------------------------------------------------------------------------
+
+    def checkpoint(self, conversation_id: str, message: Message) -> None:
+        """Save a reply that is still streaming to its sidecar (small; the conversation file
+        is not rewritten)."""
+        self.ensure_directory()
+        document = {
+            "schema": SCHEMA,
+            "conversation": conversation_id,
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "message": _message_to_dict(message),
+        }
+        write_atomic(self.partial_path(conversation_id), tomli_w.dumps(document))
+
+    def clear_checkpoint(self, conversation_id: str) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            self.partial_path(conversation_id).unlink()
+
+    def _recover_partial(self, conversation: Conversation) -> None:
+        path = self.partial_path(conversation.id)
+        try:
+            data, _info = _read_bytes(path)
+        except StoreError:
+            return
+        try:
+            document = _parse_toml(path, _decode(path, data))
+            _check_schema(document)
+            pid = _expect(document.get("pid", 0), int, "pid")
+            host = document.get("host", "")
+            message = _message_from_dict(document.get("message"), "message")
+        except (StoreError, _Shape):
+            # A checkpoint is only ever written atomically, so a bad one is not ours: leave it.
+            return
+        if host == socket.gethostname() and pid != os.getpid() and _pid_alive(pid):
+            return  # another live process is still streaming this reply
+        if pid == os.getpid():
+            return  # our own stream in progress
+        stale = any(
+            m.role == message.role and m.created == message.created for m in conversation.messages
+        )
+        if not stale:
+            message.status = "interrupted"
+            conversation.messages.append(message)
+            self.save(conversation)
+        self.clear_checkpoint(conversation.id)
+
+
+def _stat_key(path: Path) -> tuple[int, int] | None:
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return None
+    return (info.st_mtime_ns, info.st_size)
+
+
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+
+
+def _safe_name(name: str) -> bool:
+    return bool(_SAFE_NAME.match(name)) and ".." not in name
+
+
+__all__ = [
+    "STATUSES",
+    "Listing",
+    "Problem",
+    "SaveResult",
+    "SessionStore",
+    "StoreError",
+    "Summary",
+    "conversation_from_dict",
+    "conversation_to_dict",
+    "write_atomic",
+]
