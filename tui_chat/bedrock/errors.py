@@ -1,0 +1,207 @@
+"""botocore and urllib3 failures turned into one BedrockError with a message for people.
+
+Every failure, wherever it happens (before the stream as a modelled ClientError, inside it as an
+EventStreamError, or as a broken connection), becomes a BedrockError with a `kind`, a one-line
+`user_message` that says what happened and what to do, and whether retrying makes sense.
+Nothing here imports botocore at module level: it is matched by class name and module, so the
+UI can import this module without paying for boto3 at start-up.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# kind -> (what happened, what to do, worth retrying)
+_KINDS: dict[str, tuple[str, str, bool]] = {
+    "throttled": (
+        "Bedrock is throttling requests (too many requests or tokens right now)",
+        "wait a moment and retry",
+        True,
+    ),
+    "overloaded": (
+        "the model is overloaded or Bedrock is unavailable",
+        "retry in a moment",
+        True,
+    ),
+    "access_denied": (
+        "access denied to this model",
+        "enable it under Model access in the Bedrock console for this region, "
+        "or check your IAM permissions (bedrock:InvokeModelWithResponseStream)",
+        False,
+    ),
+    "not_found": (
+        "the model was not found in this region",
+        "check the model id, the region, or use an inference profile id such as us.…",
+        False,
+    ),
+    "validation": ("Bedrock refused the request", "check the parameters and the model", False),
+    "context_too_long": (
+        "the conversation is too long for the model's context window",
+        "start a new conversation (ctrl+n) or pick a model with a larger context",
+        False,
+    ),
+    "timeout": (
+        "the model took too long to answer",
+        "retry, perhaps with fewer max tokens",
+        True,
+    ),
+    "read_timeout": (
+        "the stream stalled: no data arrived within the read timeout",
+        "retry; the partial reply is kept",
+        True,
+    ),
+    "connection_lost": (
+        "the connection to Bedrock dropped mid-reply",
+        "retry; the partial reply is kept",
+        True,
+    ),
+    "connection_failed": (
+        "could not connect to Bedrock",
+        "check your network, proxy and the region",
+        True,
+    ),
+    "bad_response": (
+        "Bedrock sent a response that could not be read",
+        "retry; the partial reply is kept",
+        True,
+    ),
+    "credentials": (
+        "AWS refused the credentials (invalid or expired)",
+        "refresh them (aws sso login, new keys or session token) and retry",
+        False,
+    ),
+    "no_credentials": (
+        "no AWS credentials were found",
+        "set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (or AWS_ACCESS_KEY/AWS_SECRET_KEY), "
+        "AWS_PROFILE or AWS_BEARER_TOKEN_BEDROCK, or run with --demo",
+        False,
+    ),
+    "no_region": (
+        "no AWS region is set",
+        "set AWS_REGION, pass --region, or set [bedrock] region in config.toml",
+        False,
+    ),
+    "model_error": ("the model failed to produce a reply", "retry", True),
+    "unknown": ("the request failed", "retry, or run with --debug and check the log", True),
+}
+
+KINDS = tuple(_KINDS)
+
+
+@dataclass
+class BedrockError(Exception):
+    """A failure talking to Bedrock, ready to show: `user_message` is one line."""
+
+    kind: str
+    detail: str = ""
+    code: str = ""
+    model: str = ""
+
+    def __post_init__(self) -> None:
+        super().__init__(self.user_message)
+
+    @property
+    def retryable(self) -> bool:
+        return _KINDS.get(self.kind, _KINDS["unknown"])[2]
+
+    @property
+    def summary(self) -> str:
+        return _KINDS.get(self.kind, _KINDS["unknown"])[0]
+
+    @property
+    def advice(self) -> str:
+        return _KINDS.get(self.kind, _KINDS["unknown"])[1]
+
+    @property
+    def user_message(self) -> str:
+        what = self.summary
+        if self.kind in ("access_denied", "not_found") and self.model:
+            what = what.replace("this model", self.model).replace("the model", self.model)
+        detail = " ".join(self.detail.split())
+        if detail and detail.rstrip(".").lower() not in what.lower():
+            if len(detail) > 300:
+                detail = detail[:297] + "..."
+            what = f"{what} ({detail.rstrip('.')})"
+        return f"{what[:1].upper()}{what[1:]}: {self.advice}."
+
+    def as_dict(self) -> dict[str, str]:
+        """The `error` table of a session file."""
+        return {"kind": self.kind, "message": self.user_message}
+
+
+_CODE_KINDS = {
+    "throttlingexception": "throttled",
+    "toomanyrequestsexception": "throttled",
+    "servicequotaexceededexception": "throttled",
+    "modelnotreadyexception": "overloaded",
+    "serviceunavailableexception": "overloaded",
+    "internalserverexception": "overloaded",
+    "modelstreamerrorexception": "overloaded",
+    "overloaded_error": "overloaded",
+    "accessdeniedexception": "access_denied",
+    "resourcenotfoundexception": "not_found",
+    "validationexception": "validation",
+    "modeltimeoutexception": "timeout",
+    "modelerrorexception": "model_error",
+    "unrecognizedclientexception": "credentials",
+    "invalidsignatureexception": "credentials",
+    "expiredtokenexception": "credentials",
+    "missingauthenticationtokenexception": "credentials",
+    "incompletesignatureexception": "credentials",
+    "unauthorizedexception": "credentials",
+}
+
+_CONTEXT_HINTS = ("too long", "context window", "maximum context", "too many input tokens")
+
+
+def _class_names(error: BaseException) -> set[str]:
+    return {cls.__name__ for cls in type(error).__mro__}
+
+
+def from_code(code: str, message: str = "", model: str = "") -> BedrockError:
+    """An error code from Bedrock (either casing) and its message, as a BedrockError."""
+    kind = _CODE_KINDS.get(code.lower(), "unknown")
+    lowered = message.lower()
+    if kind == "validation":
+        if any(hint in lowered for hint in _CONTEXT_HINTS):
+            kind = "context_too_long"
+        elif "model identifier is invalid" in lowered:
+            kind = "not_found"
+    return BedrockError(kind, detail=message, code=code, model=model)
+
+
+def from_exception(error: BaseException, model: str = "") -> BedrockError:
+    """Map any exception raised while calling or streaming from Bedrock."""
+    if isinstance(error, BedrockError):
+        return error
+    names = _class_names(error)
+    response = getattr(error, "response", None)
+    if isinstance(response, dict) and "Error" in response:
+        info = response.get("Error") or {}
+        code = str(info.get("Code", ""))
+        message = str(info.get("Message", "") or info.get("message", ""))
+        return from_code(code, message, model)
+    if "NoCredentialsError" in names or "PartialCredentialsError" in names:
+        return BedrockError("no_credentials", model=model)
+    if "NoRegionError" in names:
+        return BedrockError("no_region", model=model)
+    if "ReadTimeoutError" in names or "TimeoutError" in names:
+        return BedrockError("read_timeout", model=model)
+    if "ConnectTimeoutError" in names or "EndpointConnectionError" in names:
+        return BedrockError("connection_failed", detail=str(error), model=model)
+    if names & {
+        "ProtocolError",
+        "ResponseStreamingError",
+        "IncompleteRead",
+        "IncompleteReadError",
+        "ConnectionClosedError",
+        "ConnectionResetError",
+        "BrokenPipeError",
+        "ConnectionError",
+    }:
+        return BedrockError("connection_lost", model=model)
+    if names & {"ParserError", "ChecksumMismatch", "InvalidPayloadLength", "JSONDecodeError"}:
+        return BedrockError("bad_response", detail=type(error).__name__, model=model)
+    if "ParamError" in names or "ParamValidationError" in names:
+        return BedrockError("validation", detail=str(error), model=model)
+    return BedrockError("unknown", detail=f"{type(error).__name__}: {error}", model=model)
