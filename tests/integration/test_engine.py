@@ -206,6 +206,20 @@ def test_unknown_events_are_ignored(emulator):
         assert isinstance(last, Stop), (model, last)
 
 
+def test_max_attempts_counts_every_attempt(emulator):
+    emulator.add_fault(Fault("throttling", times=None))
+    _text, last = run(engine_for(emulator, max_attempts=2), [user("hi")], Params(model=HAIKU_3))
+    assert isinstance(last, Failure)
+    assert len(emulator.requests) == 2
+
+
+def test_explicit_keys_win_over_a_bearer_token(emulator, monkeypatch):
+    monkeypatch.setenv("AWS_BEARER_TOKEN_BEDROCK", "not-for-http")
+    _text, last = run(engine_for(emulator), [user("hi")], Params(model=HAIKU_3))
+    assert isinstance(last, Stop), last
+    assert "Credential=AKIDSEEDNAME/" in emulator.requests[-1].headers["Authorization"]
+
+
 def test_retries_happen_before_the_stream_only(emulator):
     emulator.add_fault(Fault("throttling", times=1))
     engine = engine_for(emulator, max_attempts=3)

@@ -185,15 +185,22 @@ def _make_client(connection: Connection, service: str) -> Any:
         )
     else:
         session = _session(connection.profile)
+    options: dict[str, Any] = {}
+    if connection.access_key:
+        # Keys given explicitly win over AWS_BEARER_TOKEN_BEDROCK, which botocore would
+        # otherwise prefer whenever it is set (and which it refuses to send over plain HTTP).
+        options["signature_version"] = "v4"
     config = Config(
         region_name=connection.region,
         read_timeout=connection.read_timeout,
         connect_timeout=connection.connect_timeout,
         # Retries happen only before a stream starts: botocore never retries after a 200.
-        retries={"mode": "standard", "max_attempts": connection.max_attempts},
+        # botocore's `max_attempts` counts retries; `total_max_attempts` counts every attempt.
+        retries={"mode": "standard", "total_max_attempts": connection.max_attempts},
         max_pool_connections=POOL_CONNECTIONS,
         tcp_keepalive=True,
         user_agent_extra="tui-chat",
+        **options,
     )
     endpoint = (
         connection.endpoint_runtime if service == "bedrock-runtime" else connection.endpoint_control
