@@ -144,7 +144,12 @@ def conversation_to_dict(conversation: Conversation) -> dict[str, Any]:
     for key, value in conversation.params_extra.items():
         params.setdefault(key, value)
     data["params"] = params
-    data["messages"] = [_message_to_dict(message) for message in conversation.messages]
+    # A reply still streaming lives in its checkpoint sidecar, never in the conversation file.
+    data["messages"] = [
+        _message_to_dict(message)
+        for message in conversation.messages
+        if message.status != "streaming"
+    ]
     return data
 
 
@@ -591,7 +596,9 @@ class SessionStore:
 
     def _remember(self, conversation: Conversation, info: os.stat_result) -> None:
         self._seen[conversation.id] = (info.st_mtime_ns, info.st_size)
-        self._base[conversation.id] = [m.fingerprint() for m in conversation.messages]
+        self._base[conversation.id] = [
+            m.fingerprint() for m in conversation.messages if m.status != "streaming"
+        ]
 
     def forget(self, conversation_id: str) -> None:
         self._seen.pop(conversation_id, None)

@@ -430,3 +430,11 @@ def test_invalid_ids_are_refused(store):
     for bad in ("../etc/passwd", "a/b", ""):
         with pytest.raises(StoreError):
             store.path(bad)
+
+
+def test_a_streaming_reply_is_never_written_to_the_conversation_file(store):
+    conversation = make_conversation(1)
+    conversation.messages.append(Message(role="assistant", content="half", status="streaming"))
+    store.save(conversation)
+    data = tomllib.loads(store.path(conversation.id).read_text())
+    assert [m["role"] for m in data["messages"]] == ["user"]
