@@ -1,14 +1,864 @@
-"""The `tui-chat` command line (placeholder until the CLI issue lands)."""
+"""The `tui-chat` command line: the app, `ask`, `sessions` and `export`.
+
+Start-up stays cheap: boto3, Textual and the emulator are imported only on the code paths that
+use them, so `tui-chat --version` and `--help` answer at once.
+
+Exit codes: 0 done; 1 a Bedrock or file failure (one line on stderr; what was streamed stays
+on stdout and in the session); 2 a usage error or a bad parameter (one line naming it and its
+range, before any request); 130 interrupted by ctrl+c (143 by SIGTERM), the partial reply kept
+and saved; 141 when the reader of a piped reply went away (the partial reply is saved).
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from tui_chat import __version__
 
+if TYPE_CHECKING:
+    from tui_chat.bedrock.engine import Engine
+    from tui_chat.config import Settings
+    from tui_chat.conversation import Conversation, Message
+    from tui_chat.store import SessionStore
+
+PROG = "tui-chat"
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143
+EXIT_BROKEN_PIPE = 141
+CHECKPOINT_SECONDS = 2.0
+
+#: ask's parameter flags -> the parameter they set (params.py names).
+PARAM_FLAGS = {
+    "--model": "model",
+    "--temperature": "temperature",
+    "--top-p": "top_p",
+    "--top-k": "top_k",
+    "--max-tokens": "max_tokens_to_sample",
+    "--stop": "stop_sequences",
+    "--system": "system",
+}
+
+
+class UsageError(Exception):
+    """Exit 2 with this one line."""
+
+
+class Failure(Exception):
+    """Exit 1 with this one line."""
+
+
+class _Terminated(BaseException):
+    """SIGTERM, turned into an exception so the partial reply is saved as for ctrl+c."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Output helpers
+
+
+def _say(line: str) -> None:
+    """One line on stderr, prefixed with the program name."""
+    try:
+        sys.stderr.write(f"{PROG}: {line}\n")
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass
+
+
+def _note(line: str) -> None:
+    """A quiet line for a person at a terminal (nothing when stderr is not a terminal)."""
+    if _isatty(sys.stderr):
+        try:
+            sys.stderr.write(f"\x1b[2m{line}\x1b[0m\n")
+            sys.stderr.flush()
+        except (OSError, ValueError):
+            pass
+
+
+def _isatty(stream: Any) -> bool:
+    try:
+        return bool(stream is not None and stream.isatty())
+    except (OSError, ValueError):
+        return False
+
+
+def _utf8_stdout() -> None:
+    """Write UTF-8 whatever the locale says (valid text keeps its exact bytes)."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is None:
+            continue
+        try:
+            if stream is sys.stdout:
+                reconfigure(encoding="utf-8", errors="replace")
+            else:
+                reconfigure(errors="backslashreplace")
+        except (OSError, ValueError):
+            pass
+
+
+def _silence_stdout() -> None:
+    """After a broken pipe: point stdout at /dev/null so the exit flush cannot fail."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
+
+
+# ---------------------------------------------------------------------------------------------
+# Parsing the command line
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors (no usage dump) and exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        hint = f"{self.prog} --help"
+        self.exit(EXIT_USAGE, f"{PROG}: error: {message} (see '{hint}')\n")
+
+
+def _global_options(subcommand: bool) -> argparse.ArgumentParser:
+    """Options accepted before or after a subcommand. The subcommands' copies default to
+    SUPPRESS so that a value given before the subcommand is not overwritten by a default."""
+    parser = _Parser(add_help=False)
+    group = parser.add_argument_group("global options")
+    unset: Any = argparse.SUPPRESS if subcommand else None
+    flag_unset: Any = argparse.SUPPRESS if subcommand else False
+    group.add_argument(
+        "--profile", metavar="NAME", default=unset, help="AWS profile to use (~/.aws/config)"
+    )
+    group.add_argument("--region", metavar="R", default=unset, help="AWS region, e.g. us-east-1")
+    group.add_argument(
+        "--sessions-dir",
+        metavar="DIR",
+        default=unset,
+        help="folder of conversations (default $TUI_CHAT_SESSIONS_DIR, else "
+        "$XDG_DATA_HOME/tui-chat/sessions)",
+    )
+    group.add_argument(
+        "--demo",
+        action="store_true",
+        default=flag_unset,
+        help="use the built-in demo model (offline, no AWS needed)",
+    )
+    group.add_argument(
+        "--debug",
+        action="store_true",
+        default=flag_unset,
+        help="log requests to $XDG_STATE_HOME/tui-chat/tui-chat.log (never secrets or prompts)",
+    )
+    group.add_argument(
+        "--version", action="version", version=f"{PROG} {__version__}", help="show the version"
+    )
+    return parser
+
+
+ASK_EPILOG = """\
+The reply is written to stdout as it arrives. Piped or redirected, the text is written
+exactly as the model sent it, with nothing added (no trailing newline). On a terminal,
+control characters and escape sequences in the reply are shown as harmless symbols and a
+final newline is added if the reply lacks one.
+
+Every exchange is saved: with --session NAME_OR_ID it is appended to that conversation (an
+exact id, else a unique exact title, else a new conversation with that title) and its whole
+history is sent; without, it is saved as a new conversation. Parameters start from the
+conversation's own (or config.toml's [defaults]); flags override them and are saved with it.
+
+--stop takes one sequence per flag, with the escapes \\n \\t \\s \\\\ (\\, is a comma).
+
+Exit status: 0 done, 1 Bedrock or file failure, 2 bad usage or parameter (nothing sent),
+130 interrupted by ctrl+c (the partial reply is saved as cancelled)."""
+
+SESSIONS_EPILOG = """\
+One line per conversation, most recently updated first: id, updated (local time), message
+count, title. Files that cannot be read are reported on stderr (one line each) and left as
+they are; the exit status is still 0 when the listing itself worked."""
+
+EXPORT_EPILOG = """\
+ID is a conversation id or a unique exact title (see 'tui-chat sessions'). The Markdown is
+written exactly to a file or a pipe; on a terminal, control characters are neutralised."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog=PROG,
+        description="A terminal chat client for Claude and other models on Amazon Bedrock. "
+        "With no command, starts the full-screen app.",
+        parents=[_global_options(subcommand=False)],
+    )
+    app = parser.add_argument_group("app options")
+    app.add_argument("--model", metavar="ID", help="model id for new conversations")
+    app.add_argument("--theme", metavar="NAME", help="colour theme")
+    app.add_argument("--no-mouse", action="store_true", help="do not capture the mouse")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub_globals = _global_options(subcommand=True)
+    parser.set_defaults(command=None)
+
+    ask = commands.add_parser(
+        "ask",
+        help="send one prompt and stream the reply to stdout",
+        description="Send one prompt and stream the reply to stdout.",
+        epilog=ASK_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        parents=[sub_globals],
+    )
+    ask.add_argument(
+        "prompt",
+        nargs="?",
+        metavar="PROMPT",
+        help="the prompt; '-' or none with piped stdin reads it from stdin",
+    )
+    params = ask.add_argument_group("parameters")
+    params.add_argument("--model", metavar="ID", default=argparse.SUPPRESS, help="model id")
+    params.add_argument("--temperature", metavar="T", help="randomness, 0 to 1")
+    params.add_argument("--top-p", metavar="P", help="nucleus sampling, 0 to 1")
+    params.add_argument("--top-k", metavar="K", help="sample from the K likeliest tokens, 0-500")
+    params.add_argument(
+        "--max-tokens", metavar="N", help="most tokens to generate (1 to the model's limit)"
+    )
+    params.add_argument(
+        "--stop", metavar="SEQ", action="append", help="a stop sequence (repeatable)"
+    )
+    params.add_argument("--system", metavar="TEXT", help="system prompt")
+    ask.add_argument(
+        "--session",
+        metavar="NAME_OR_ID",
+        help="continue this conversation (id or exact title), or start one with this title",
+    )
+
+    sessions = commands.add_parser(
+        "sessions",
+        help="list saved conversations",
+        description="List saved conversations.",
+        epilog=SESSIONS_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        parents=[sub_globals],
+    )
+    sessions.add_argument(
+        "--grep", metavar="TEXT", help="only conversations whose title or messages contain TEXT"
+    )
+
+    export = commands.add_parser(
+        "export",
+        help="write a conversation as Markdown",
+        description="Write a conversation as Markdown.",
+        epilog=EXPORT_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        parents=[sub_globals],
+    )
+    export.add_argument("id", metavar="ID", help="conversation id or exact title")
+    export.add_argument(
+        "--output", "-o", metavar="FILE", help="write to FILE (mode 0600) instead of stdout"
+    )
+    return parser
+
+
+def _subparser(parser: argparse.ArgumentParser, name: str | None) -> Any:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction) and name:
+            return action.choices.get(name)
+    return None
+
+
+def _load_settings(args: argparse.Namespace) -> Settings:
+    from tui_chat.config import load_settings
+
+    sessions_dir = getattr(args, "sessions_dir", None)
+    return load_settings(
+        sessions_dir=Path(sessions_dir) if sessions_dir else None,
+        region=getattr(args, "region", None) or None,
+        profile=getattr(args, "profile", None) or None,
+        model=getattr(args, "model", None) if args.command is None else None,
+        theme=getattr(args, "theme", None),
+        mouse=False if getattr(args, "no_mouse", False) else None,
+        demo=bool(getattr(args, "demo", False)),
+        debug=bool(getattr(args, "debug", False)),
+    )
+
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="tui-chat")
-    parser.add_argument("--version", action="version", version=f"tui-chat {__version__}")
-    parser.parse_args(argv)
-    return 0
+    parser = build_parser()
+    args, extras = parser.parse_known_args(argv)
+    if extras:
+        # Name the subcommand's own help when the stray argument came after it.
+        owner = _subparser(parser, args.command) or parser
+        owner.error(f"unrecognized arguments: {' '.join(extras)}")
+    try:
+        settings = _load_settings(args)
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+    if settings.debug:
+        try:
+            from tui_chat.logs import setup_logging
+
+            setup_logging(settings.paths.log_file)
+        except OSError as error:
+            _say(f"cannot write the debug log {settings.paths.log_file}: {error.strerror}")
+    if args.command is None:
+        from tui_chat.ui.app import run_app
+
+        return run_app(settings)
+    _utf8_stdout()
+    for problem in settings.problems:
+        _say(f"warning: {problem}")
+    handlers = {"ask": _ask, "sessions": _sessions, "export": _export}
+    try:
+        return handlers[args.command](args, settings)
+    except UsageError as error:
+        _say(str(error))
+        return EXIT_USAGE
+    except Failure as error:
+        _say(str(error))
+        return EXIT_FAILURE
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        _silence_stdout()
+        return EXIT_BROKEN_PIPE
+
+
+# ---------------------------------------------------------------------------------------------
+# Finding conversations
+
+
+def _store(settings: Settings) -> SessionStore:
+    from tui_chat.store import SessionStore
+
+    return SessionStore(
+        settings.paths.sessions_dir, cache_dir=settings.paths.cache_dir, defaults=settings.defaults
+    )
+
+
+def _find(store: SessionStore, name: str) -> str | None:
+    """The id for NAME_OR_ID: an exact id, else a unique exact title (compared with its
+    whitespace collapsed, as titles are stored, if nothing matches as given); None if neither.
+    An ambiguous title is a UsageError listing the candidates; an id whose file cannot be
+    read is a Failure saying why."""
+    listing = store.list()
+    for summary in listing.conversations:
+        if summary.id == name:
+            return summary.id
+    for problem in listing.problems:
+        if problem.path.name == f"{name}.toml":
+            raise Failure(f"cannot read {problem.path}: {problem.reason}")
+    matches = [s.id for s in listing.conversations if s.title == name]
+    if not matches:
+        # Titles are stored on one line with single spaces (Conversation.rename).
+        flat = " ".join(name.split())
+        matches = [s.id for s in listing.conversations if s.title == flat]
+    if len(matches) > 1:
+        raise UsageError(
+            f"the title {name!r} matches {len(matches)} conversations: "
+            f"{', '.join(matches)}; give an id instead"
+        )
+    return matches[0] if matches else None
+
+
+def _load(store: SessionStore, conversation_id: str) -> Conversation:
+    from tui_chat.store import StoreError
+
+    try:
+        return store.load(conversation_id)
+    except StoreError as error:
+        raise Failure(f"cannot read {error.path}: {error.reason}") from None
+
+
+# ---------------------------------------------------------------------------------------------
+# ask
+
+
+def _read_prompt(args: argparse.Namespace) -> str:
+    from tui_chat.sanitize import storable
+
+    text = args.prompt
+    if text is None or text == "-":
+        stdin = sys.stdin
+        if stdin is None or (text is None and _isatty(stdin)):
+            raise UsageError("no prompt given: pass PROMPT, or '-' to read it from stdin")
+        raw = stdin.buffer.read() if hasattr(stdin, "buffer") else stdin.read().encode()
+        text = raw.decode("utf-8", errors="replace")
+        if text.endswith("\r\n"):
+            text = text[:-2]
+        elif text.endswith("\n"):
+            text = text[:-1]
+    text = storable(text)
+    if not text.strip():
+        raise UsageError("the prompt is empty")
+    return text
+
+
+def _flag_values(args: argparse.Namespace) -> dict[str, Any]:
+    """The parameters given as flags, parsed (ParamError -> exit 2 naming the flag and range).
+    Max tokens is left as typed: its range depends on the model, known only later."""
+    from tui_chat.params import ParamError, parse_stop_sequence, parse_value
+
+    given: dict[str, Any] = {}
+    for flag, name in PARAM_FLAGS.items():
+        raw = getattr(args, flag[2:].replace("-", "_"), None)
+        if raw is None or name == "max_tokens_to_sample":
+            continue
+        try:
+            if name == "stop_sequences":
+                value: Any = [parse_stop_sequence(item) for item in raw]
+            else:
+                value = parse_value(name, raw)
+        except ParamError as error:
+            raise UsageError(f"{flag}: {error}") from None
+        given[name] = value
+    return given
+
+
+def _final_params(base: Any, given: dict[str, Any], max_tokens: str | None) -> Any:
+    """`base` with the flags applied; max tokens is checked against the model's own limit."""
+    from tui_chat.bedrock.catalog import lookup
+    from tui_chat.params import ParamError, Params, check_number, parse_value
+
+    model = given.get("model", base.model)
+    limit = lookup(model).max_output
+    changes = dict(given)
+    if max_tokens is not None:
+        try:
+            changes["max_tokens_to_sample"] = parse_value("max_tokens_to_sample", max_tokens, limit)
+        except ParamError as error:
+            where = f" for {model}" if limit else ""
+            shown = max_tokens if len(max_tokens) <= 40 else max_tokens[:37] + "..."
+            raise UsageError(
+                f"--max-tokens: {error.name} must be {error.allowed}{where}; got {shown!r}"
+            ) from None
+    try:
+        params = Params.from_dict(changes, base=base)
+        if limit and max_tokens is None:
+            check_number("max_tokens_to_sample", params.max_tokens_to_sample, limit)
+    except ParamError as error:
+        raise UsageError(
+            f"{error} for {model} (from the saved or configured parameters); pass --max-tokens N"
+        ) from None
+    return params
+
+
+class _Ask:
+    """One `ask`: everything it needs to finish cleanly however it is stopped."""
+
+    def __init__(self, args: argparse.Namespace, settings: Settings) -> None:
+        self.args = args
+        self.settings = settings
+        self.store: SessionStore | None = None
+        self.conversation: Conversation | None = None
+        self.reply: Message | None = None
+        self.handle: Any = None
+        self.demo: Any = None
+        self.parts: list[str] = []
+        self.tty = _isatty(sys.stdout)
+        self.pending_cr = ""
+        self.last_char = "\n"
+        self.wrote = False
+        self.added = False
+        self.saved = False
+        self.log: Any = None
+        self.started = 0.0
+
+    # -- set-up ------------------------------------------------------------------------------
+
+    def engine(self) -> Engine:
+        if self.settings.demo:
+            from tui_chat.demo import Demo
+
+            self.demo = Demo()
+            return self.demo.engine(self.settings)
+        from tui_chat.bedrock import BedrockError, Engine
+        from tui_chat.bedrock import client as clients
+
+        engine = Engine(self.settings)
+        try:
+            engine.check_credentials()
+        except BedrockError as error:
+            if error.kind == "no_region":
+                # With neither a region nor credentials, the missing credentials matter more.
+                try:
+                    probe = clients.Connection(
+                        region="us-east-1", profile=self.settings.bedrock.profile
+                    )
+                    clients.check_credentials(probe)
+                except BedrockError as missing:
+                    raise Failure(missing.user_message) from None
+            raise Failure(error.user_message) from None
+        return engine
+
+    def run(self) -> int:
+        from tui_chat.conversation import Conversation, Message
+        from tui_chat.params import ParamError
+
+        args = self.args
+        given = _flag_values(args)
+        prompt = _read_prompt(args)
+        self.store = store = _store(self.settings)
+
+        session = args.session
+        conversation: Conversation | None = None
+        if session is not None:
+            if not session.strip():
+                raise UsageError("--session: give a conversation id or title")
+            found = _find(store, session)
+            if found is not None:
+                conversation = _load(store, found)
+        base = conversation.params if conversation is not None else self.settings.defaults
+        params = _final_params(base, given, args.max_tokens)
+
+        user = Message(role="user", content=prompt)
+        history = [*(conversation.messages if conversation else []), user]
+        from tui_chat.bedrock.formats import prepare
+
+        try:
+            prepared = prepare(history, params)
+        except ParamError as error:
+            raise UsageError(str(error)) from None
+
+        engine = self.engine()
+
+        if conversation is None:
+            conversation = Conversation.new(params)
+            if session is not None:
+                conversation.rename(session)
+        conversation.params = params
+        conversation.add(user)
+        self.conversation = conversation
+        self._save("save the prompt to")
+
+        if self.settings.debug:
+            import logging
+
+            from tui_chat.logs import request_line
+
+            self.log = logging.getLogger("tui_chat.cli")
+            turns = sum(1 for m in history if m.content.strip())
+            chars = sum(len(m.content) for m in history)
+            self.log.debug(request_line(prepared, chars, turns))
+
+        self.reply = Message(role="assistant", content="", status="streaming")
+        self.reply.params = dict(prepared.sent)
+        self.reply.omitted = list(prepared.omitted)
+        self.started = time.monotonic()
+        try:
+            self.handle = engine.start(prepared)
+        except Exception as error:  # e.g. an endpoint URL botocore refuses
+            from tui_chat.bedrock.errors import from_exception
+
+            failure = from_exception(error, prepared.model_id)
+            self.finish("error", error=failure)
+            raise Failure(failure.user_message) from None
+        return self.stream()
+
+    # -- streaming ---------------------------------------------------------------------------
+
+    def stream(self) -> int:
+        from tui_chat.bedrock import Failure as FailureEvent
+        from tui_chat.bedrock import Stop, TextDelta
+
+        stop: Stop | None = None
+        failure = None
+        last_checkpoint = time.monotonic()
+        for batch in self.handle.batches():
+            texts: list[str] = []
+            for event in batch:
+                if isinstance(event, TextDelta):
+                    texts.append(event.text)
+                elif isinstance(event, Stop):
+                    stop = event
+                elif isinstance(event, FailureEvent):
+                    failure = event.error
+            if texts:
+                chunk = "".join(texts)
+                self.parts.append(chunk)
+                self.write(chunk)
+            if time.monotonic() - last_checkpoint >= CHECKPOINT_SECONDS and self.parts:
+                self.checkpoint()
+                last_checkpoint = time.monotonic()
+        if failure is not None:
+            self.finish("error", error=failure)
+            self.end_line()
+            raise Failure(failure.user_message)
+        if stop is None:  # the stream ended without saying how (should not happen)
+            from tui_chat.bedrock import BedrockError
+
+            failure = BedrockError("connection_lost", detail="the reply ended without a stop")
+            self.finish("error", error=failure)
+            self.end_line()
+            raise Failure(failure.user_message)
+        self.finish("complete", stop=stop)
+        self.end_line()
+        return EXIT_OK
+
+    def write(self, text: str) -> None:
+        if self.tty:
+            from tui_chat.sanitize import for_display
+
+            text = self.pending_cr + text
+            self.pending_cr = ""
+            if text.endswith("\r"):
+                # Hold a trailing CR back: it may be the first half of a CRLF.
+                text, self.pending_cr = text[:-1], "\r"
+            text = for_display(text)
+        if not text:
+            return
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        self.wrote = True
+        self.last_char = text[-1]
+
+    def end_line(self) -> None:
+        """On a terminal, finish the reply's last line (piped output is left exact)."""
+        if not self.tty:
+            return
+        if self.pending_cr:
+            self.pending_cr = ""
+            self.write("\r")  # shown as a symbol; nothing left to pair it with
+        if self.wrote and self.last_char != "\n":
+            try:
+                sys.stdout.write("\n")
+                sys.stdout.flush()
+            except (OSError, ValueError):
+                pass
+            self.last_char = "\n"
+
+    def checkpoint(self) -> None:
+        from tui_chat.sanitize import storable
+
+        assert self.reply is not None and self.conversation is not None and self.store
+        self.reply.content = storable("".join(self.parts))
+        try:
+            self.store.checkpoint(self.conversation.id, self.reply)
+        except OSError as error:
+            if self.log:
+                self.log.debug("checkpoint failed: %s", error.strerror)
+
+    def finish(self, status: str, stop: Any = None, error: Any = None) -> None:
+        """Store the reply (whatever state it is in) in the conversation and save it."""
+        if self.saved or self.reply is None or self.conversation is None:
+            return
+        # A second ctrl+c must not interrupt the save itself.
+        previous = _ignore_sigint()
+        try:
+            if not self.added:
+                self._complete(status, stop, error)
+            self._save("save the reply to")
+            self.saved = True
+            assert self.store is not None
+            self.store.clear_checkpoint(self.conversation.id)
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGINT, previous)
+
+    def _complete(self, status: str, stop: Any, error: Any) -> None:
+        from tui_chat.sanitize import storable
+
+        assert self.reply is not None and self.conversation is not None
+        reply = self.reply
+        reply.content = storable("".join(self.parts))
+        reply.status = status
+        if stop is not None:
+            reply.stop_reason = stop.reason
+            reply.stop_sequence = stop.stop_sequence or ""
+            reply.usage = stop.usage.as_dict()
+        if error is not None:
+            reply.error = error.as_dict()
+        self.conversation.add(reply)
+        self.added = True
+        if self.log:
+            from tui_chat.logs import outcome_line
+
+            elapsed = round((time.monotonic() - self.started) * 1000)
+            self.log.debug(
+                outcome_line(
+                    status=status,
+                    stop=stop,
+                    error=error,
+                    chars=len(reply.content),
+                    elapsed_ms=elapsed,
+                )
+            )
+
+    def _save(self, doing: str) -> None:
+        from tui_chat.store import StoreError
+
+        assert self.store is not None and self.conversation is not None
+        original = self.conversation.id
+        try:
+            result = self.store.save(self.conversation)
+        except StoreError as error:
+            raise Failure(f"cannot {doing} {error.path}: {error.reason}") from None
+        except OSError as error:
+            where = error.filename or self.store.directory
+            raise Failure(f"cannot {doing} {where}: {error.strerror or error}") from None
+        if result.outcome == "copied":
+            _say(
+                f"warning: conversation {original} was changed by another program; "
+                f"this exchange was saved as a copy, {self.conversation.id}"
+            )
+
+    # -- endings -----------------------------------------------------------------------------
+
+    def interrupted(self, status: str = "cancelled", error: Any = None) -> None:
+        """ctrl+c, SIGTERM, a closed pipe (or a bug): stop the request, keep and save what
+        arrived, as `cancelled` (or `error`)."""
+        if self.handle is not None:
+            self.handle.cancel()
+        if self.reply is not None and not self.saved:
+            # Report file problems plainly; the exit code already says what happened.
+            try:
+                self.finish(status, error=error)
+            except Failure as failure:
+                _say(str(failure))
+
+    def close(self) -> None:
+        if self.demo is not None:
+            try:
+                self.demo.stop()
+            except Exception:
+                pass
+            self.demo = None
+
+
+def _ask(args: argparse.Namespace, settings: Settings) -> int:
+    run = _Ask(args, settings)
+    previous = {}
+    for signum, handler in (
+        (signal.SIGINT, signal.default_int_handler),
+        (signal.SIGTERM, _raise_terminated),
+    ):
+        try:
+            previous[signum] = signal.signal(signum, handler)
+        except ValueError:  # not the main thread (an embedding caller)
+            pass
+    try:
+        code = run.run()
+        if run.conversation is not None and args.session is None:
+            _note(f"saved as {run.conversation.id}")
+        return code
+    except (KeyboardInterrupt, _Terminated) as stop:
+        for signum in previous:
+            signal.signal(signum, signal.SIG_IGN)
+        run.interrupted()
+        run.end_line()
+        if run.conversation is not None and run.saved:
+            _note(f"interrupted; the partial reply was saved in {run.conversation.id}")
+        return EXIT_TERMINATED if isinstance(stop, _Terminated) else EXIT_INTERRUPTED
+    except BrokenPipeError:
+        _silence_stdout()
+        run.tty = False
+        run.interrupted()
+        return EXIT_BROKEN_PIPE
+    except Failure:
+        if run.conversation is not None and run.saved:
+            _note(f"saved as {run.conversation.id}")
+        raise
+    except UsageError:
+        raise
+    except Exception as error:
+        # A bug: keep what arrived, say so in one line, and leave the details to the log.
+        from tui_chat.bedrock import BedrockError
+
+        if run.log is not None:
+            run.log.exception("unexpected error")
+        bug = BedrockError("unknown", detail=f"{type(error).__name__}: {error}")
+        run.interrupted("error", bug)
+        run.end_line()
+        raise Failure(
+            f"unexpected error: {type(error).__name__}: {error} (run with --debug and see "
+            f"{settings.paths.log_file})"
+        ) from None
+    finally:
+        run.close()
+        for signum, handler in previous.items():
+            try:
+                signal.signal(signum, handler)
+            except (ValueError, TypeError):
+                pass
+
+
+def _raise_terminated(signum: int, frame: Any) -> None:
+    raise _Terminated()
+
+
+def _ignore_sigint() -> Any:
+    """Ignore ctrl+c for a moment; returns the handler to restore (None if not possible)."""
+    try:
+        return signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:
+        return None
+
+
+# ---------------------------------------------------------------------------------------------
+# sessions
+
+
+def _sessions(args: argparse.Namespace, settings: Settings) -> int:
+    from tui_chat.sanitize import for_display
+
+    store = _store(settings)
+    listing = store.list(verify=True)
+    for problem in listing.problems:
+        _say(f"skipped {problem.path}: {problem.reason}")
+    conversations = listing.conversations
+    if args.grep is not None:
+        wanted = set(store.search(args.grep, ids=[s.id for s in conversations]))
+        conversations = [s for s in conversations if s.id in wanted]
+    lines = []
+    for summary in conversations:
+        updated = summary.updated.astimezone().strftime("%Y-%m-%d %H:%M")
+        count = summary.message_count
+        noun = "msg " if count == 1 else "msgs"
+        title = " ".join(for_display(summary.title).split()) or "(untitled)"
+        lines.append(f"{summary.id}  {updated}  {count:>3} {noun}  {title}")
+    if lines:
+        sys.stdout.write("\n".join(lines) + "\n")
+        sys.stdout.flush()
+    # A hint for a person at a terminal; a pipe gets nothing at all.
+    if not conversations and _isatty(sys.stdout) and not listing.problems:
+        _note("no conversations" + (" match" if args.grep is not None else " yet"))
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------------------------------------
+# export
+
+
+def _export(args: argparse.Namespace, settings: Settings) -> int:
+    from tui_chat.export import to_markdown
+    from tui_chat.sanitize import for_display
+    from tui_chat.store import write_atomic
+
+    store = _store(settings)
+    found = _find(store, args.id)
+    if found is None:
+        raise Failure(
+            f"no conversation with the id or title {args.id!r} in {store.directory} "
+            "(see 'tui-chat sessions')"
+        )
+    markdown = to_markdown(_load(store, found))
+    if args.output and args.output != "-":
+        path = Path(args.output).expanduser()
+        try:
+            write_atomic(path, markdown)
+        except OSError as error:
+            raise Failure(f"cannot write {path}: {error.strerror or error}") from None
+        _note(f"wrote {path}")
+        return EXIT_OK
+    if _isatty(sys.stdout):
+        markdown = for_display(markdown)
+    sys.stdout.write(markdown)
+    sys.stdout.flush()
+    return EXIT_OK
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1232,3 +1232,19 @@ def test_command_line_emulator_streams_a_reply(emulator_client):
     finally:
         process.terminate()
         assert process.wait(timeout=10) == 0
+
+
+def test_scripted_reply_is_streamed_exactly(emulator, emulator_runtime):
+    text = "Plain [bold]markup[/bold] and \x1b[31mred\x1b[0m\nsecond line"
+    emulator.add_fault(Fault("scripted_reply", text=text))
+    response = emulator_runtime.converse_stream(
+        modelId="meta.llama3-1-70b-instruct-v1:0",
+        messages=[{"role": "user", "content": [{"text": "hi"}]}],
+    )
+    pieces = [
+        event["contentBlockDelta"]["delta"]["text"]
+        for event in response["stream"]
+        if "contentBlockDelta" in event
+    ]
+    assert "".join(pieces) == text
+    assert len(pieces) > 3

@@ -255,8 +255,11 @@ def _cut(tokens: list[str], max_tokens: int, stop_sequences: list[str]) -> Reply
     return Reply(limited, "end_turn")
 
 
-def generate(prompt: Prompt, long_reply_tokens: int | None = None) -> Reply:
-    """The reply to ``prompt``: composed, optionally stretched to exactly N tokens, then cut."""
-    text = compose(prompt)
+def generate(
+    prompt: Prompt, long_reply_tokens: int | None = None, scripted: str | None = None
+) -> Reply:
+    """The reply to ``prompt``: composed (or the scripted text), optionally stretched to
+    exactly N tokens, then cut."""
+    text = compose(prompt) if scripted is None else scripted
     tokens = _long_text(text, long_reply_tokens) if long_reply_tokens else tokenize(text)
     return _cut(tokens, prompt.max_tokens, prompt.stop_sequences)

@@ -57,7 +57,7 @@ IN_STREAM: dict[str, tuple[str, str]] = {
 # Faults that shape a stream without ending it with an error frame.
 STREAM_SHAPING = ("cut", "stall", "malformed_chunk", "bad_json_chunk", "unknown_event")
 # Faults that apply to any inference request, streamed or not.
-ANY_REQUEST = ("long_reply", "slow_first_byte")
+ANY_REQUEST = ("long_reply", "slow_first_byte", "scripted_reply")
 
 KINDS: tuple[str, ...] = (*BEFORE_STREAM, *IN_STREAM, *STREAM_SHAPING, *ANY_REQUEST)
 
@@ -75,6 +75,8 @@ class Fault:
       so model listing in the same run is not disturbed. Set it to ``"ListFoundationModels"``
       or ``"ListInferenceProfiles"`` to make a before-the-stream kind fail those.
     - ``message`` (an addition) overrides the default error message.
+    - ``text`` is the exact reply for ``scripted_reply`` (tests of hostile model output): it is
+      streamed word by word and still cut by max tokens and stop sequences.
     """
 
     kind: str
@@ -85,6 +87,7 @@ class Fault:
     model: str | None = None
     operation: str | None = None
     message: str | None = None
+    text: str = ""
     used: int = field(default=0, init=False)
 
     def __post_init__(self) -> None:

@@ -405,9 +405,14 @@ class _Handler(BaseHTTPRequestHandler):
         kinds = (*IN_STREAM, *STREAM_SHAPING, *ANY_REQUEST)
         faults = self.emulator._faults.take(kinds, operation, model_ids)
         long_reply = next((f for f in faults if f.kind == "long_reply"), None)
+        scripted = next((f for f in faults if f.kind == "scripted_reply"), None)
         reply = None
         if job.prompt is not None:
-            reply = generate(job.prompt, long_reply.tokens if long_reply else None)
+            reply = generate(
+                job.prompt,
+                long_reply.tokens if long_reply else None,
+                scripted.text if scripted else None,
+            )
         if operation in STREAMING:
             assert reply is not None
             self._stream(job, reply, faults, started)
