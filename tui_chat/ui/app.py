@@ -1,0 +1,801 @@
+"""ChatApp: the three panes, streaming replies, saving as it goes.
+
+The app owns the open conversation and decides; widgets post messages up. Each reply streams
+in a thread worker that drains the engine's queue, coalesces text, checkpoints the partial
+reply to its sidecar, and posts `StreamText` / `StreamEnded` tagged with the conversation and a
+request id; anything from a cancelled or replaced request is dropped on arrival.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import os
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.css.query import NoMatches
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Static
+from textual.worker import Worker, get_current_worker
+
+from tui_chat.bedrock import catalog
+from tui_chat.bedrock.client import likely_has_credentials
+from tui_chat.bedrock.errors import BedrockError, from_exception
+from tui_chat.bedrock.events import Failure, Stop, TextDelta
+from tui_chat.bedrock.formats import Prepared, prepare
+from tui_chat.config import Settings, State, load_settings
+from tui_chat.conversation import Conversation, Message
+from tui_chat.demo import DEMO_REGION
+from tui_chat.params import ParamError
+from tui_chat.sanitize import for_display
+from tui_chat.store import SaveResult, SessionStore, StoreError
+from tui_chat.ui.format import model_name
+from tui_chat.ui.messages import StreamEnded, StreamText
+from tui_chat.ui.screens.help import HelpScreen
+from tui_chat.ui.widgets.conversation_list import ConversationList, ConversationPane, Entry
+from tui_chat.ui.widgets.message_view import AssistantTurn, MessageView
+from tui_chat.ui.widgets.prompt import PromptInput
+from tui_chat.ui.widgets.sidebar import ParamSidebar
+
+log = logging.getLogger("tui_chat.ui")
+
+#: Seconds between the worker's posts of coalesced text, and between checkpoints.
+COALESCE_SECONDS = 0.05
+CHECKPOINT_SECONDS = 2.0
+#: Below these widths the sidebar, then the conversation list, start hidden.
+SIDEBAR_MIN_WIDTH = 100
+LIST_MIN_WIDTH = 70
+NEW_DRAFT_KEY = "new"
+
+
+@dataclass
+class ActiveStream:
+    """A reply being streamed into a conversation."""
+
+    conversation: Conversation
+    message: Message
+    request_id: int
+    prepared: Prepared
+    previous: Message | None = None  # the reply this one regenerates (kept as alternative)
+    handle: Any = None
+    worker: Worker | None = None
+    cancelled: bool = False
+    started: float = field(default_factory=time.monotonic)
+
+
+class TitleBar(Horizontal):
+    """One line: the conversation's title on the left; model, region and DEMO on the right."""
+
+    DEFAULT_CSS = """
+    TitleBar { height: 1; background: $panel; }
+    TitleBar > #title { width: 1fr; padding: 0 1; text-style: bold; }
+    TitleBar > #status { width: auto; padding: 0 1; color: $text-muted; }
+    TitleBar > #badge { width: auto; padding: 0 1; background: $warning; color: $text;
+                        text-style: bold; display: none; }
+    TitleBar.-demo > #badge { display: block; }
+    """
+
+    def compose(self):
+        yield Static("tui-chat", id="title")
+        yield Static("", id="status")
+        yield Static("DEMO", id="badge")
+
+    def set_title(self, title: str) -> None:
+        self.query_one("#title", Static).update(Text(f"tui-chat · {for_display(title)}"))
+
+    def set_status(self, model: str, region: str, endpoint: str = "") -> None:
+        parts = [model_name(model) if model else "no model", region or "region?"]
+        if endpoint:
+            parts.append(endpoint)
+        self.query_one("#status", Static).update(Text(" · ".join(parts)))
+
+
+class ChatApp(App):
+    """The full-screen chat client."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "tui-chat"
+    AUTO_FOCUS = "#prompt"
+    BINDINGS: ClassVar = [
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+        Binding("escape", "escape", "Cancel", show=False),
+        Binding("ctrl+n", "new_conversation", "New"),
+        Binding("ctrl+r", "retry", "Retry"),
+        Binding("ctrl+o", "toggle_sidebar", "Params"),
+        Binding("ctrl+b", "toggle_sidebar", "Params", show=False),
+        Binding("ctrl+l", "toggle_list", "List"),
+        Binding("ctrl+f", "filter", "Filter"),
+        Binding("ctrl+y", "copy_reply", "Copy"),
+        Binding("f1", "help", "Help"),
+    ]
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        super().__init__()
+        self.settings = settings or load_settings()
+        self.state = State.load(self.settings.paths.state_file)
+        self.demo_mode = self.settings.demo or not likely_has_credentials()
+        if self.demo_mode and not self.settings.region and not self.settings.model_from_config:
+            demo_model = catalog.default_model(DEMO_REGION)
+            self.settings.defaults = self.settings.defaults.with_changes(model=demo_model)
+        self.store = SessionStore(
+            self.settings.paths.sessions_dir,
+            cache_dir=self.settings.paths.cache_dir,
+            defaults=self.settings.defaults,
+        )
+        self.conversation = Conversation.new(self.settings.defaults)
+        self.loaded: dict[str, Conversation] = {}
+        self.streams: dict[str, ActiveStream] = {}
+        self._request_ids = itertools.count(1)
+        self._engine = None
+        self._demo = None
+        self._engine_lock = threading.Lock()
+        self._reported: set[str] = set()
+        self._param_save_timer = None
+        self._shut = False
+
+    # -- layout --------------------------------------------------------------------------------
+
+    def compose(self):
+        yield TitleBar(id="titlebar")
+        with Horizontal(id="body"):
+            yield ConversationPane(id="list-pane")
+            with Vertical(id="main"):
+                yield MessageView(id="messages")
+                yield PromptInput(id="prompt", prompt_history=self.state.history)
+            yield ParamSidebar(self.conversation.params, catalog.suggestions(None), id="sidebar")
+        yield Footer()
+
+    def _code_style(self) -> tuple[str, str]:
+        theme = self.current_theme
+        if theme.name.startswith("ansi") or getattr(theme, "ansi", False):
+            return ("ansi_dark" if theme.dark else "ansi_light", "default")
+        variables = self.theme_variables
+        if theme.dark:
+            return ("monokai", variables.get("surface-lighten-1", "default"))
+        return ("default", variables.get("surface-darken-1", "default"))
+
+    def watch_theme(self, theme: str) -> None:
+        view = self.query(MessageView)
+        if not view:
+            return
+        style = self._code_style()
+        if view.first().code_style != style:
+            view.first().code_style = style
+            if self.is_mounted(view.first()):
+                self.call_after_refresh(self._show, self.conversation)
+
+    async def on_mount(self) -> None:
+        self.query_one(MessageView).code_style = self._code_style()
+        if self.state.theme and self.state.theme in self.available_themes:
+            self.theme = self.state.theme
+        if self.settings.theme and self.settings.theme in self.available_themes:
+            self.theme = self.settings.theme
+        width = self.size.width
+        sidebar_shown = self.state.sidebar if self.state.sidebar is not None else True
+        list_shown = (
+            self.state.conversation_list if self.state.conversation_list is not None else True
+        )
+        self.query_one("#sidebar").display = sidebar_shown and width >= SIDEBAR_MIN_WIDTH
+        self.query_one("#list-pane").display = list_shown and width >= LIST_MIN_WIDTH
+        bar = self.query_one(TitleBar)
+        bar.set_class(self.demo_mode, "-demo")
+        self._update_status()
+        for problem in self.settings.problems + self.state.problems:
+            self.say(problem, severity="warning", timeout=10)
+        self._load_listing()
+        first = self._initial_conversation_id()
+        await self._open_initial(first)
+        if self.demo_mode and not self.settings.demo:
+            self.say(
+                "No AWS credentials found: this is the offline demo (DEMO). To use Bedrock, set "
+                "AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (or AWS_ACCESS_KEY/"
+                "AWS_SECRET_KEY) and AWS_REGION, then restart.",
+                title="Demo mode",
+                timeout=12,
+            )
+        self._warm_up()
+
+    async def _open_initial(self, conversation_id: str | None) -> None:
+        if conversation_id:
+            await self.open_conversation(conversation_id)
+        else:
+            await self._show_new()
+
+    def _initial_conversation_id(self) -> str | None:
+        """The most recent conversation; or a new one if that is what was open at quit with
+        an unsent draft in it."""
+        entries = self.query_one(ConversationList).entries
+        wanted = self.state.open_conversation
+        if wanted and wanted not in entries and self.state.drafts.get(NEW_DRAFT_KEY):
+            return None
+        readable = [e for e in entries.values() if not e.problem]
+        if not readable:
+            return None
+        return max(readable, key=lambda e: (e.updated, e.id)).id
+
+    # -- notifications -------------------------------------------------------------------------
+
+    def say(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: str = "information",
+        timeout: float | None = None,
+    ) -> None:
+        """Notify with plain text: never parsed as markup, control characters neutralised."""
+        self.notify(
+            for_display(message),
+            title=for_display(title),
+            severity=severity,  # type: ignore[arg-type]
+            timeout=timeout,
+            markup=False,
+        )
+
+    # -- engine --------------------------------------------------------------------------------
+
+    def engine(self):
+        """The Engine (created on first use, in a worker thread: it may import boto3)."""
+        with self._engine_lock:
+            if self._engine is None:
+                if self.demo_mode:
+                    from tui_chat.demo import Demo
+
+                    tps = float(os.environ.get("TUI_CHAT_DEMO_TPS", "40") or 40)
+                    self._demo = Demo(tokens_per_second=tps or None)
+                    self._engine = self._demo.engine(self.settings)
+                else:
+                    from tui_chat.bedrock.engine import Engine
+
+                    self._engine = Engine(self.settings)
+            return self._engine
+
+    @work(thread=True, exit_on_error=False, group="warmup")
+    def _warm_up(self) -> None:
+        """Create the engine and its client off the first frame, so the first send is quick."""
+        try:
+            engine = self.engine()
+            engine.connection  # noqa: B018 - resolves the region
+            engine.runtime()
+        except BedrockError as error:
+            log.debug("warm-up: %s", error.kind)
+        except Exception as error:  # a broken AWS config must not stop the app
+            log.debug("warm-up failed: %s", type(error).__name__)
+        self.call_from_thread(self._update_status)
+
+    def _update_status(self) -> None:
+        region = self.settings.region or ""
+        endpoint = ""
+        engine = self._engine
+        if engine is not None:
+            try:
+                connection = engine.connection
+                region = connection.region
+                if connection.endpoint_runtime and not self.demo_mode:
+                    endpoint = connection.endpoint_runtime
+            except BedrockError:
+                pass
+        if self.demo_mode:
+            region = region or DEMO_REGION
+        self.query_one(TitleBar).set_status(self.conversation.params.model, region, endpoint)
+
+    # -- the list ------------------------------------------------------------------------------
+
+    def _load_listing(self) -> None:
+        listing = self.store.list()
+        entries = [
+            Entry(s.id, s.title, s.updated, s.message_count, streaming=s.id in self.streams)
+            for s in listing.conversations
+        ]
+        for problem in listing.problems:
+            key = f"{problem.path}:{problem.reason}"
+            entries.append(
+                Entry(
+                    f"!{problem.path.name}",
+                    problem.path.name,
+                    _epoch(),
+                    0,
+                    problem=problem.reason,
+                )
+            )
+            if key not in self._reported:
+                self._reported.add(key)
+                self.say(
+                    f"{problem.path} is unreadable and was left untouched: {problem.reason}",
+                    severity="warning",
+                    timeout=10,
+                )
+        self.query_one(ConversationList).set_entries(entries)
+
+    def _list_entry(self, conversation: Conversation) -> Entry:
+        return Entry(
+            conversation.id,
+            conversation.title,
+            conversation.updated,
+            sum(1 for m in conversation.messages if m.status != "streaming"),
+            streaming=conversation.id in self.streams,
+        )
+
+    def _refresh_entry(self, conversation: Conversation) -> None:
+        if not self.store.exists(conversation.id):
+            return
+        try:
+            listing = self.query_one(ConversationList)
+        except NoMatches:  # the app is closing
+            return
+        listing.upsert(self._list_entry(conversation))
+        if conversation is self.conversation:
+            listing.select_current(conversation.id)
+
+    @on(ConversationList.Opened)
+    async def _on_opened(self, event: ConversationList.Opened) -> None:
+        if event.conversation_id != self.conversation.id:
+            await self.open_conversation(event.conversation_id)
+        self.query_one("#prompt").focus()
+
+    # -- opening conversations -----------------------------------------------------------------
+
+    def _draft_key(self, conversation: Conversation) -> str:
+        return conversation.id if self.store.exists(conversation.id) else NEW_DRAFT_KEY
+
+    async def open_conversation(self, conversation_id: str) -> bool:
+        """Show a saved conversation (the in-memory one if it is streaming or was opened)."""
+        conversation = self.loaded.get(conversation_id)
+        if conversation is None:
+            try:
+                conversation = self.store.load(conversation_id)
+            except StoreError as error:
+                self.say(str(error), title="Cannot open", severity="error")
+                return False
+            self.loaded[conversation_id] = conversation
+        await self._show(conversation)
+        return True
+
+    async def _show_new(self) -> None:
+        await self._show(Conversation.new(self.settings.defaults))
+
+    async def _show(self, conversation: Conversation) -> None:
+        self.conversation = conversation
+        stream = self.streams.get(conversation.id)
+        view = self.query_one(MessageView)
+        await view.show(
+            conversation.id,
+            conversation.messages,
+            streaming=stream.message if stream else None,
+            empty_hint="Type a message below and press Enter. F1 lists every key.",
+        )
+        self.query_one(ParamSidebar).show(conversation.params)
+        prompt = self.query_one(PromptInput)
+        prompt.load_text(self.state.drafts.get(self._draft_key(conversation), ""))
+        prompt.move_cursor(prompt.document.end)
+        self.query_one(TitleBar).set_title(conversation.title)
+        self.query_one(ConversationList).select_current(conversation.id)
+        self._update_status()
+
+    # -- sending -------------------------------------------------------------------------------
+
+    @on(PromptInput.Submitted)
+    async def _on_submitted(self, event: PromptInput.Submitted) -> None:
+        conversation = self.conversation
+        if conversation.id in self.streams:
+            self.say("A reply is still streaming: Escape cancels it. Your text is kept.")
+            return
+        problems = self.query_one(ParamSidebar).problems()
+        if problems:
+            self.say(
+                "Not sent: fix the marked parameter first. " + "; ".join(problems),
+                severity="warning",
+            )
+            return
+        text = event.text
+        message = conversation.add_user(text)
+        if not self._save(conversation):
+            conversation.messages.remove(message)
+            return
+        self.loaded[conversation.id] = conversation
+        self.state.drafts.pop(NEW_DRAFT_KEY, None)
+        self.state.drafts.pop(conversation.id, None)
+        self.state.remember_prompt(text)
+        prompt = self.query_one(PromptInput)
+        prompt.prompt_history = self.state.history
+        prompt.clear()
+        view = self.query_one(MessageView)
+        await view.add_turn(message)
+        self.query_one(TitleBar).set_title(conversation.title)
+        await self._start_reply(conversation)
+
+    def _save(self, conversation: Conversation) -> bool:
+        """Save now; tell the user if it could not be, or if it was merged or copied."""
+        try:
+            result: SaveResult = self.store.save(conversation)
+        except (OSError, StoreError) as error:
+            self.say(f"Could not save the conversation: {error}", severity="error", timeout=15)
+            return False
+        if result.outcome == "merged":
+            self.say("Another tui-chat added turns to this conversation; they are merged in.")
+            if conversation is self.conversation:
+                self.call_after_refresh(self._show, conversation)
+        elif result.outcome == "copied":
+            self.loaded.pop(result.original_id, None)
+            self.loaded[conversation.id] = conversation
+            self.say(
+                "This conversation was changed elsewhere in a way that cannot be merged; your "
+                f"version is saved as a copy ({conversation.id}).",
+                severity="warning",
+                timeout=15,
+            )
+            self._load_listing()
+        self._refresh_entry(conversation)
+        return True
+
+    async def _start_reply(
+        self, conversation: Conversation, previous: Message | None = None
+    ) -> None:
+        """Send the conversation's turns and stream the reply into a new assistant message."""
+        view = self.query_one(MessageView)
+        sending = [m for m in conversation.messages if m.status != "streaming"]
+        try:
+            prepared = prepare(sending, conversation.params)
+        except ParamError as error:
+            failed = Message(
+                role="assistant",
+                content="",
+                status="error",
+                error={"kind": "validation", "message": f"Not sent: {error}."},
+                params={"model": conversation.params.model},
+            )
+            conversation.add(failed)
+            self._save(conversation)
+            if conversation is self.conversation:
+                await view.add_turn(failed)
+            return
+        message = Message(
+            role="assistant",
+            content="",
+            status="streaming",
+            params=prepared.sent,
+            omitted=list(prepared.omitted),
+        )
+        conversation.messages.append(message)
+        stream = ActiveStream(conversation, message, next(self._request_ids), prepared, previous)
+        self.streams[conversation.id] = stream
+        if conversation is self.conversation:
+            await view.add_turn(message, streaming=True)
+        self._refresh_entry(conversation)
+        stream.worker = self.run_worker(
+            lambda: self._stream_worker(stream),
+            thread=True,
+            exit_on_error=False,
+            group="streams",
+            name=f"stream-{conversation.id}-{stream.request_id}",
+        )
+
+    def _stream_worker(self, stream: ActiveStream) -> None:
+        """Runs in a thread: drain the engine's events, coalesce, checkpoint, post."""
+        worker = get_current_worker()
+        conversation_id = stream.conversation.id
+        request_id = stream.request_id
+        try:
+            handle = self.engine().start(stream.prepared)
+        except Exception as error:
+            self.post_message(StreamEnded(conversation_id, request_id, error=from_exception(error)))
+            return
+        stream.handle = handle
+        pending: list[str] = []
+        received: list[str] = []
+        last_post = last_checkpoint = time.monotonic()
+        for batch in handle.batches(wait=COALESCE_SECONDS):
+            if worker.is_cancelled or stream.cancelled:
+                handle.cancel()
+                return
+            ended: StreamEnded | None = None
+            for event in batch:
+                if isinstance(event, TextDelta):
+                    pending.append(event.text)
+                    received.append(event.text)
+                elif isinstance(event, Stop):
+                    ended = StreamEnded(conversation_id, request_id, stop=event)
+                elif isinstance(event, Failure):
+                    ended = StreamEnded(conversation_id, request_id, error=event.error)
+            now = time.monotonic()
+            if pending and (ended or now - last_post >= COALESCE_SECONDS):
+                self.post_message(StreamText(conversation_id, request_id, "".join(pending)))
+                pending.clear()
+                last_post = now
+            if ended is not None:
+                self.post_message(ended)
+                return
+            if received and now - last_checkpoint >= CHECKPOINT_SECONDS:
+                last_checkpoint = now
+                self._checkpoint(stream, "".join(received))
+
+    def _checkpoint(self, stream: ActiveStream, text: str) -> None:
+        partial = Message(
+            role="assistant",
+            content=text,
+            created=stream.message.created,
+            status="streaming",
+            params=dict(stream.message.params),
+            omitted=list(stream.message.omitted),
+        )
+        try:
+            self.store.checkpoint(stream.conversation.id, partial)
+        except OSError as error:
+            log.debug("checkpoint failed: %s", error)
+
+    def _current_stream(self, conversation_id: str, request_id: int) -> ActiveStream | None:
+        stream = self.streams.get(conversation_id)
+        if stream is None or stream.request_id != request_id or stream.cancelled:
+            return None
+        return stream
+
+    def on_stream_text(self, event: StreamText) -> None:
+        stream = self._current_stream(event.conversation_id, event.request_id)
+        if stream is None:
+            return  # from a cancelled or replaced request
+        stream.message.content += event.text
+        view = self.query_one(MessageView)
+        turn = view.streaming_turn
+        if stream.conversation is self.conversation and turn and turn.message is stream.message:
+            turn.append(event.text)
+
+    def on_stream_ended(self, event: StreamEnded) -> None:
+        stream = self._current_stream(event.conversation_id, event.request_id)
+        if stream is None:
+            return
+        message = stream.message
+        if event.stop is not None:
+            message.status = "complete"
+            message.stop_reason = event.stop.reason
+            message.stop_sequence = event.stop.stop_sequence
+            message.usage = event.stop.usage.as_dict()
+        else:
+            error = event.error or BedrockError("unknown")
+            message.status = "error"
+            message.error = error.as_dict()
+            elapsed = round((time.monotonic() - stream.started) * 1000)
+            message.usage = {"latency_ms": elapsed} if message.content else {}
+        self._finish(stream)
+
+    def _finish(self, stream: ActiveStream) -> None:
+        """The reply ended (any way): keep what arrived, save, show how it ended."""
+        conversation = stream.conversation
+        self.streams.pop(conversation.id, None)
+        message = stream.message
+        previous = stream.previous
+        if previous is not None and (previous.content or previous.alternatives):
+            # Regenerated: earlier replies are kept as alternatives of this turn.
+            kept = Message(**{**previous.__dict__, "alternatives": []})
+            message.alternatives = [*previous.alternatives, kept]
+        conversation.touch()
+        self._save(conversation)
+        self.store.clear_checkpoint(conversation.id)
+        try:
+            view = self.query_one(MessageView)
+        except NoMatches:  # the app is closing
+            return
+        turn = view.streaming_turn
+        if conversation is self.conversation and turn is not None and turn.message is message:
+            turn.finish()
+            view.streaming_turn = None
+        if message.status == "error" and conversation is not self.conversation:
+            self.say(f"A reply in “{conversation.title}” failed.", severity="warning")
+
+    def _cancel(self, stream: ActiveStream, status: str) -> None:
+        stream.cancelled = True
+        if stream.handle is not None:
+            stream.handle.cancel()
+        if stream.worker is not None:
+            stream.worker.cancel()
+        stream.message.status = status
+        self._finish(stream)
+
+    # -- actions -------------------------------------------------------------------------------
+
+    def action_escape(self) -> None:
+        stream = self.streams.get(self.conversation.id)
+        if stream is not None:
+            self._cancel(stream, "cancelled")
+            return
+        pane = self.query_one(ConversationPane)
+        if pane.has_class("-filtering"):
+            self._close_filter()
+            return
+        if isinstance(self.screen, Screen) and self.focused is not self.query_one("#prompt"):
+            self.query_one("#prompt").focus()
+
+    async def action_new_conversation(self) -> None:
+        if not self.store.exists(self.conversation.id) and not self.conversation.messages:
+            self.query_one("#prompt").focus()
+            return
+        await self._show_new()
+        self.query_one("#prompt").focus()
+
+    async def action_retry(self) -> None:
+        conversation = self.conversation
+        if conversation.id in self.streams:
+            self.say("A reply is still streaming: Escape cancels it first.")
+            return
+        if not any(m.role == "user" for m in conversation.messages):
+            self.say("Nothing to retry yet: send a message first.")
+            return
+        problems = self.query_one(ParamSidebar).problems()
+        if problems:
+            self.say("Fix the marked parameter first: " + "; ".join(problems), severity="warning")
+            return
+        previous = None
+        view = self.query_one(MessageView)
+        if conversation.messages and conversation.messages[-1].role == "assistant":
+            previous = conversation.messages.pop()
+            for turn in list(view.query(AssistantTurn))[-1:]:
+                await turn.remove()
+        await self._start_reply(conversation, previous)
+
+    def action_toggle_sidebar(self) -> None:
+        sidebar = self.query_one("#sidebar")
+        sidebar.display = not sidebar.display
+        self.state.sidebar = bool(sidebar.display)
+        if sidebar.display:
+            self.query_one("#temperature").focus()
+        elif self.focused is None or sidebar in self.focused.ancestors_with_self:
+            self.query_one("#prompt").focus()
+
+    def action_toggle_list(self) -> None:
+        pane = self.query_one("#list-pane")
+        pane.display = not pane.display
+        self.state.conversation_list = bool(pane.display)
+        if pane.display:
+            self.query_one(ConversationList).focus()
+        elif self.focused is None or pane in self.focused.ancestors_with_self:
+            self.query_one("#prompt").focus()
+
+    def action_filter(self) -> None:
+        pane = self.query_one(ConversationPane)
+        pane.display = True
+        pane.add_class("-filtering")
+        self.query_one("#filter", Input).focus()
+
+    def _close_filter(self) -> None:
+        pane = self.query_one(ConversationPane)
+        pane.remove_class("-filtering")
+        box = self.query_one("#filter", Input)
+        box.value = ""
+        self.query_one("#prompt").focus()
+
+    @on(Input.Changed, "#filter")
+    def _on_filter(self, event: Input.Changed) -> None:
+        listing = self.query_one(ConversationList)
+        listing.filter_text = event.value
+        listing.rebuild()
+
+    @on(Input.Submitted, "#filter")
+    def _on_filter_submitted(self, event: Input.Submitted) -> None:
+        self.query_one(ConversationList).focus()
+
+    def action_copy_reply(self) -> None:
+        reply = self.conversation.last_assistant()
+        if reply is None or not reply.content:
+            self.say("There is no reply to copy yet.")
+            return
+        self.copy_to_clipboard(reply.content)
+        self.say(f"Copied the last reply ({len(reply.content):,} characters).")
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    async def action_quit(self) -> None:
+        self._shut_down()
+        self.exit()
+
+    def _shut_down(self) -> None:
+        """Stop every stream (keeping what arrived) and save what the app remembers. Runs on
+        ctrl+q and again, harmlessly, when the app unmounts however it was closed."""
+        if self._shut:
+            return
+        self._shut = True
+        try:
+            self._remember_draft(self.query_one(PromptInput).text)
+        except NoMatches:
+            pass  # already unmounted: the draft was kept as it was typed
+        for stream in list(self.streams.values()):
+            self._cancel(stream, "interrupted")
+        self.state.open_conversation = self.conversation.id
+        self.state.theme = self.theme
+        try:
+            self.state.save(self.settings.paths.state_file)
+        except OSError as error:
+            log.debug("could not save state: %s", error)
+
+    def on_unmount(self) -> None:
+        self._shut_down()
+        if self._demo is not None:
+            self._demo.stop()
+
+    @on(PromptInput.Changed, "#prompt")
+    def _on_prompt_changed(self, event: PromptInput.Changed) -> None:
+        """Keep the draft in the state as it is typed, so any way of quitting keeps it."""
+        self._remember_draft(event.text_area.text)
+
+    def _remember_draft(self, text: str) -> None:
+        key = self._draft_key(self.conversation)
+        if text.strip():
+            self.state.drafts[key] = text
+        else:
+            self.state.drafts.pop(key, None)
+
+    # -- the sidebar ---------------------------------------------------------------------------
+
+    @on(ParamSidebar.Changed)
+    def _on_param_changed(self, event: ParamSidebar.Changed) -> None:
+        conversation = self.conversation
+        try:
+            conversation.params = conversation.params.with_changes(**{event.name: event.value})
+        except ParamError as error:
+            self.say(str(error), severity="warning")
+            return
+        if event.name == "model":
+            self._update_status()
+        self._schedule_param_save()
+
+    @on(ParamSidebar.ResetRequested)
+    def _on_reset(self) -> None:
+        self.conversation.params = self.settings.defaults
+        self.query_one(ParamSidebar).show(self.settings.defaults)
+        self._update_status()
+        self._schedule_param_save()
+        self.say("Parameters reset to the defaults.")
+
+    def _schedule_param_save(self) -> None:
+        if self._param_save_timer is not None:
+            self._param_save_timer.stop()
+        conversation = self.conversation
+        if self.store.exists(conversation.id):
+            self._param_save_timer = self.set_timer(0.5, lambda: self._save(conversation))
+
+    # -- command palette -----------------------------------------------------------------------
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand(
+            "New conversation", "Start a new conversation (ctrl+n)", self.action_new_conversation
+        )
+        yield SystemCommand(
+            "Retry / regenerate", "Send the last turn again (ctrl+r)", self.action_retry
+        )
+        yield SystemCommand("Cancel reply", "Stop the streaming reply (Escape)", self.action_escape)
+        yield SystemCommand(
+            "Toggle parameter sidebar", "Show or hide it (ctrl+o)", self.action_toggle_sidebar
+        )
+        yield SystemCommand(
+            "Toggle conversation list", "Show or hide it (ctrl+l)", self.action_toggle_list
+        )
+        yield SystemCommand(
+            "Filter conversations", "Type to filter the list (ctrl+f)", self.action_filter
+        )
+        yield SystemCommand(
+            "Copy last reply", "To the clipboard via OSC 52 (ctrl+y)", self.action_copy_reply
+        )
+        yield SystemCommand("Help", "Every key (F1)", self.action_help)
+        yield SystemCommand("Reset parameters", "Back to the defaults", self._on_reset)
+
+
+def _epoch() -> datetime:
+    return datetime.fromtimestamp(0, UTC)
+
+
+def run_app(settings: Settings) -> int:
+    """Run the app until the user quits; the exit code for the command line."""
+    app = ChatApp(settings)
+    app.run(mouse=settings.mouse)
+    return 0

@@ -1,0 +1,165 @@
+"""Rendering replies: Rich Markdown tuned for a chat pane, and splitting a growing reply into
+settled blocks and an unfinished tail so streaming costs the same per token at any length.
+
+Finished text is rendered once into chunks of whole blocks; only the last, unfinished block is
+rendered again as text arrives. A reply loaded from disk is cut into the same chunks, so it
+looks exactly as it did while it streamed. Links are shown as text with their address (never
+live), headings are left-aligned, and code blocks take the terminal's own background so they
+suit light, dark and 16-colour themes alike.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import ClassVar
+
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.markdown import CodeBlock, Heading, Markdown, MarkdownContext, MarkdownElement
+from rich.syntax import Syntax
+from rich.text import Text
+
+#: A settled chunk grows to about this many characters before a new one starts.
+CHUNK_CHARS = 2000
+
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+
+
+class _LeftHeading(Heading):
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        text = self.text.copy()
+        text.justify = "left"
+        yield text
+
+
+class _PlainCodeBlock(CodeBlock):
+    background = "default"
+
+    @classmethod
+    def create(cls, markdown: Markdown, token) -> CodeBlock:
+        block = super().create(markdown, token)
+        block.background = getattr(markdown, "code_background", "default")
+        return block
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        yield Syntax(
+            str(self.text).rstrip(),
+            self.lexer_name,
+            theme=self.theme,
+            word_wrap=True,
+            padding=(0, 1),
+            background_color=self.background,
+        )
+
+
+class _TextOnlyImage(MarkdownElement):
+    """An image is shown as its alt text and address; nothing is fetched."""
+
+    @classmethod
+    def create(cls, markdown: Markdown, token) -> MarkdownElement:
+        return cls(str(token.attrs.get("src", "")))
+
+    def __init__(self, src: str) -> None:
+        self.src = src
+        self.text = Text()
+
+    def on_enter(self, context: MarkdownContext) -> None:
+        self.text = Text()
+
+    def on_text(self, context: MarkdownContext, text: str) -> None:
+        self.text.append(text)
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        yield Text.assemble("🖼 ", self.text, (f" ({self.src})", "dim"))
+
+
+class ChatMarkdown(Markdown):
+    """Rich Markdown for the message pane."""
+
+    elements: ClassVar[dict[str, type[MarkdownElement]]] = {
+        **Markdown.elements,
+        "heading_open": _LeftHeading,
+        "fence": _PlainCodeBlock,
+        "code_block": _PlainCodeBlock,
+        "image": _TextOnlyImage,
+    }
+
+    def __init__(
+        self, markup: str, code_theme: str = "monokai", code_background: str = "default"
+    ) -> None:
+        self.code_background = code_background
+        super().__init__(markup, code_theme=code_theme, hyperlinks=False)
+
+
+def _closes(line: str, fence: str) -> bool:
+    match = _FENCE.match(line)
+    if not match:
+        return False
+    marker = match.group(1)
+    rest = line.strip()[len(marker) :]
+    return marker[0] == fence[0] and len(marker) >= len(fence) and not rest.strip()
+
+
+def take_blocks(text: str) -> tuple[list[str], str]:
+    """Split text that starts at a block boundary into whole blocks and the unfinished tail.
+
+    A block ends at a blank line outside a code fence, or at the line that closes a fence.
+    Blank lines before any content stay with the block that follows them.
+    """
+    blocks: list[str] = []
+    start = position = 0
+    fence: str | None = None
+    has_content = False
+    lines = text.split("\n")
+    for line in lines[:-1]:  # the last piece has no newline yet: it is never complete
+        position += len(line) + 1
+        if fence is not None:
+            if _closes(line, fence):
+                fence = None
+                blocks.append(text[start:position])
+                start, has_content = position, False
+            continue
+        match = _FENCE.match(line)
+        if match:
+            fence, has_content = match.group(1), True
+        elif line.strip():
+            has_content = True
+        elif has_content:
+            blocks.append(text[start:position])
+            start, has_content = position, False
+    return blocks, text[start:]
+
+
+class Chunker:
+    """Groups whole blocks into chunks of about `size` characters, the same way whether the
+    text arrives all at once or a token at a time."""
+
+    def __init__(self, size: int = CHUNK_CHARS) -> None:
+        self.size = size
+        self.chunks: list[str] = []
+        self.open = ""  # the chunk still being filled
+        self.tail = ""  # the unfinished block
+
+    def feed(self, text: str) -> tuple[int, bool]:
+        """Add text. Returns (how many chunks were closed, whether the open chunk changed)."""
+        self.tail += text
+        blocks, self.tail = take_blocks(self.tail)
+        closed = 0
+        for block in blocks:
+            self.open += block
+            if len(self.open) >= self.size:
+                self.chunks.append(self.open)
+                self.open = ""
+                closed += 1
+        return closed, bool(blocks)
+
+    def all_chunks(self) -> list[str]:
+        """Every chunk with the tail joined to the open one: the finished layout."""
+        last = self.open + self.tail
+        return [*self.chunks, last] if last else list(self.chunks)
+
+
+def split_chunks(text: str, size: int = CHUNK_CHARS) -> list[str]:
+    """The chunks a finished text is shown in (identical to streaming it)."""
+    chunker = Chunker(size)
+    chunker.feed(text)
+    return chunker.all_chunks()

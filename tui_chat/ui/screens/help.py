@@ -1,0 +1,70 @@
+"""The help screen: every key, how to copy over SSH, and where things are kept."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.table import Table
+from rich.text import Text
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+KEYS: list[tuple[str, str]] = [
+    ("Enter", "send the prompt"),
+    ("ctrl+j / shift+enter", "new line in the prompt"),
+    ("Up / Down", "earlier prompts (in an empty prompt)"),
+    ("Escape", "cancel the streaming reply"),
+    ("ctrl+n", "new conversation"),
+    ("ctrl+r", "retry a failed reply / regenerate the last one"),
+    ("ctrl+o (ctrl+b)", "show or hide the parameter sidebar"),
+    ("ctrl+l", "show or hide the conversation list"),
+    ("ctrl+f", "filter conversations"),
+    ("ctrl+y", "copy the last reply (OSC 52; works over SSH)"),
+    ("ctrl+p", "command palette: every action, themes, rename, delete…"),
+    ("Tab / shift+Tab", "move between panes and sidebar fields"),
+    ("F1", "this help"),
+    ("ctrl+q", "quit (a streaming reply is saved)"),
+    ("ctrl+z / ctrl+shift+z", "undo / redo in the prompt"),
+]
+
+NOTES = """\
+Copying over SSH: ctrl+y sends the reply to your terminal's clipboard with OSC 52. Inside tmux,
+set `set -g set-clipboard on` in ~/.tmux.conf. To select text with the terminal's own mouse
+selection, start with --no-mouse (or [ui] mouse = false), or hold Shift while dragging in most
+terminals.
+
+Parameters apply to the next request as soon as they are valid; an invalid value is marked in
+red and never sent. Conversations are saved as TOML files as you go."""
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS: ClassVar = [
+        Binding("escape,f1,q", "dismiss", "Close"),
+    ]
+
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > VerticalScroll {
+        width: 84;
+        max-width: 100%;
+        height: auto;
+        max-height: 100%;
+        border: round $primary;
+        background: $surface;
+        padding: 0 1;
+    }
+    """
+
+    def compose(self):
+        table = Table.grid(padding=(0, 2))
+        table.add_column(style="bold", no_wrap=True)
+        table.add_column()
+        for key, what in KEYS:
+            table.add_row(key, what)
+        with VerticalScroll():
+            yield Static(Text("tui-chat — keys", style="bold"))
+            yield Static(table)
+            yield Static(Text("\n" + NOTES))
+            yield Static(Text("\nEscape closes this help.", style="dim"))

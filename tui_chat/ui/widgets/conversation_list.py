@@ -1,0 +1,129 @@
+"""ConversationList: titles and relative times, most recent first, with a filter above it.
+
+Titles are user or model text: each option is a Rich Text built from plain strings (never
+markup), so a title like `[@click=app.quit]` is just shown.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from rich.text import Text
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import Input, OptionList
+from textual.widgets.option_list import Option
+
+from tui_chat.sanitize import for_display
+from tui_chat.ui.format import relative_time
+
+
+@dataclass
+class Entry:
+    """One row of the list."""
+
+    id: str
+    title: str
+    updated: datetime
+    count: int
+    streaming: bool = False
+    problem: str = ""
+    matches: set[str] = field(default_factory=set)
+
+
+def _one_line(text: str, width: int = 80) -> str:
+    line = " ".join(for_display(text).split())
+    return line if len(line) <= width else line[: width - 1] + "…"
+
+
+class ConversationList(OptionList):
+    """The list itself (`#conversations`). Posts `Opened` when the user picks one."""
+
+    DEFAULT_CSS = """
+    ConversationList { height: 1fr; border: none; padding: 0; }
+    """
+
+    @dataclass
+    class Opened(Message):
+        conversation_id: str
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.entries: dict[str, Entry] = {}
+        self.filter_text = ""
+        self.filter_ids: set[str] | None = None  # extra matches (content search)
+        self.current_id = ""
+
+    def set_entries(self, entries: list[Entry]) -> None:
+        self.entries = {entry.id: entry for entry in entries}
+        self.rebuild()
+
+    def upsert(self, entry: Entry) -> None:
+        self.entries[entry.id] = entry
+        self.rebuild()
+
+    def remove_entry(self, conversation_id: str) -> None:
+        self.entries.pop(conversation_id, None)
+        self.rebuild()
+
+    def _visible(self) -> list[Entry]:
+        entries = sorted(self.entries.values(), key=lambda e: (e.updated, e.id), reverse=True)
+        needle = self.filter_text.casefold().strip()
+        if not needle:
+            return entries
+        extra = self.filter_ids or set()
+        return [e for e in entries if needle in e.title.casefold() or e.id in extra]
+
+    def _prompt(self, entry: Entry) -> Text:
+        text = Text(no_wrap=True, overflow="ellipsis")
+        marker = "● " if entry.streaming else ""
+        if entry.problem:
+            text.append("⚠ " + _one_line(entry.title), style="italic")
+            text.append("\n  unreadable: " + _one_line(entry.problem, 60), style="dim")
+            return text
+        text.append(marker + _one_line(entry.title), style="bold" if marker else "")
+        count = f"{entry.count} msg" + ("" if entry.count == 1 else "s")
+        text.append(f"\n  {relative_time(entry.updated)} · {count}", style="dim")
+        return text
+
+    def rebuild(self) -> None:
+        visible = self._visible()
+        highlighted = self.highlighted_option.id if self.highlighted_option else None
+        self.clear_options()
+        self.add_options(
+            Option(self._prompt(entry), id=entry.id, disabled=bool(entry.problem))
+            for entry in visible
+        )
+        target = self.current_id if self.current_id in self.entries else highlighted
+        if target is not None:
+            try:
+                self.highlighted = self.get_option_index(target)
+            except Exception:
+                pass
+
+    def select_current(self, conversation_id: str) -> None:
+        self.current_id = conversation_id
+        try:
+            self.highlighted = self.get_option_index(conversation_id)
+        except Exception:
+            pass
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        if event.option.id:
+            self.post_message(self.Opened(event.option.id))
+
+
+class ConversationPane(Vertical):
+    """The filter input (`#filter`) above the list."""
+
+    DEFAULT_CSS = """
+    ConversationPane { height: 1fr; }
+    ConversationPane > #filter { display: none; }
+    ConversationPane.-filtering > #filter { display: block; }
+    """
+
+    def compose(self):
+        yield Input(placeholder="filter conversations", id="filter", compact=True)
+        yield ConversationList(id="conversations")

@@ -1,0 +1,289 @@
+"""MessageView: the conversation's turns, with the streaming reply growing at the bottom.
+
+User turns are plain text; assistant turns are Markdown rendered in chunks of whole blocks
+(see ui/markdown.py), a quiet line saying how the reply ended, and an error block when it
+failed. Long conversations mount only their last turns and load earlier ones as the user
+scrolls up. All text shown here has been through sanitize.for_display, and none of it is ever
+parsed as markup.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+from rich.text import Text
+from textual.containers import Vertical, VerticalScroll
+from textual.widget import Widget
+from textual.widgets import Static
+
+from tui_chat.conversation import Message
+from tui_chat.sanitize import for_display
+from tui_chat.ui.format import describe_reply, error_text, model_name
+from tui_chat.ui.markdown import ChatMarkdown, Chunker, split_chunks
+
+#: How many turns are mounted at first, and how many more each time the top is reached.
+INITIAL_TURNS = 24
+MORE_TURNS = 24
+#: Repaints of a streaming reply per second (the stream itself is never slowed down).
+STREAM_FPS = 8.0
+
+CodeStyle = tuple[str, str]  # (Pygments theme, background colour)
+DEFAULT_CODE: CodeStyle = ("monokai", "default")
+
+
+class ReplyBody(Vertical):
+    """A reply's Markdown: settled chunks rendered once, the last chunk re-rendered as text
+    arrives, at most STREAM_FPS times a second."""
+
+    DEFAULT_CSS = """
+    ReplyBody { height: auto; }
+    ReplyBody > .chunk { height: auto; margin-bottom: 1; }
+    ReplyBody > .chunk.-last { margin-bottom: 0; }
+    """
+
+    def __init__(self, text: str = "", code_style: CodeStyle = DEFAULT_CODE, streaming=False):
+        super().__init__()
+        self.code_style = code_style
+        self.streaming = streaming
+        self._chunker = Chunker()
+        self._pending = ""
+        self._carry_cr = False
+        self._last_render = 0.0
+        self._timer = None
+        self._live: Static | None = None
+        self._initial = for_display(text)
+
+    def compose(self):
+        if self.streaming:
+            self._chunker.feed(self._initial)
+            for chunk in self._chunker.chunks:
+                yield self._chunk_widget(chunk)
+            self._live = self._chunk_widget(self._chunker.open + self._chunker.tail, last=True)
+            yield self._live
+        else:
+            chunks = split_chunks(self._initial) or [""]
+            for n, chunk in enumerate(chunks):
+                yield self._chunk_widget(chunk, last=n == len(chunks) - 1)
+
+    def _chunk_widget(self, text: str, last: bool = False) -> Static:
+        widget = Static(self._render_markdown(text), classes="chunk")
+        widget.set_class(last, "-last")
+        return widget
+
+    def _render_markdown(self, text: str):
+        if not text.strip():
+            return Text("")
+        return ChatMarkdown(text, *self.code_style)
+
+    def append(self, text: str) -> None:
+        """Queue text from the model; it is shown on the next throttled repaint."""
+        if self._carry_cr:
+            text = "\r" + text
+            self._carry_cr = False
+        if text.endswith("\r"):
+            text, self._carry_cr = text[:-1], True
+        self._pending += for_display(text)
+        if self._timer is None:
+            delay = max(0.01, self._last_render + 1.0 / STREAM_FPS - time.monotonic())
+            self._timer = self.set_timer(delay, self.flush)
+
+    def flush(self) -> None:
+        """Show everything queued so far."""
+        self._timer = None
+        if self._carry_cr:
+            self._pending += for_display("\r")
+            self._carry_cr = False
+        if not self._pending or self._live is None:
+            return
+        pending, self._pending = self._pending, ""
+        before = len(self._chunker.chunks)
+        self._chunker.feed(pending)
+        new_chunks = self._chunker.chunks[before:]
+        if new_chunks:
+            self.mount_all([self._chunk_widget(c) for c in new_chunks], before=self._live)
+        self._live.update(self._render_markdown(self._chunker.open + self._chunker.tail))
+        self._last_render = time.monotonic()
+
+    def finish(self) -> None:
+        self.flush()
+        self.streaming = False
+
+
+class AssistantTurn(Vertical):
+    """One assistant reply: label, Markdown body, the quiet line, and an error block."""
+
+    DEFAULT_CSS = """
+    AssistantTurn { height: auto; margin-bottom: 1; }
+    AssistantTurn > .turn-label { color: $accent; text-style: bold; }
+    AssistantTurn > .reply-footer { color: $text-muted; }
+    AssistantTurn > .error-block {
+        color: $text-error;
+        background: $error-muted;
+        padding: 0 1;
+        margin-top: 1;
+    }
+    """
+
+    def __init__(self, message: Message, code_style: CodeStyle, streaming: bool = False) -> None:
+        super().__init__(classes="turn assistant")
+        self.message = message
+        self.streaming = streaming
+        self.body = ReplyBody(message.content, code_style, streaming=streaming)
+
+    def compose(self):
+        model = str(self.message.params.get("model", ""))
+        yield Static(Text(model_name(model)), classes="turn-label")
+        yield self.body
+        yield Static(self._footer_text(), classes="reply-footer")
+        error = Static(self._error_text(), classes="error-block")
+        error.display = self.message.status == "error"
+        yield error
+
+    def _footer_text(self) -> Text:
+        if self.streaming:
+            return Text("streaming… (Escape cancels)")
+        return describe_reply(self.message)
+
+    def _error_text(self) -> Text:
+        return error_text(self.message) if self.message.status == "error" else Text("")
+
+    def append(self, text: str) -> None:
+        self.body.append(text)
+
+    def finish(self) -> None:
+        """The reply ended (complete, cancelled or failed): show how."""
+        self.streaming = False
+        self.body.finish()
+        self.query_one(".reply-footer", Static).update(self._footer_text())
+        error = self.query_one(".error-block", Static)
+        error.update(self._error_text())
+        error.display = self.message.status == "error"
+
+
+class UserTurn(Static):
+    DEFAULT_CSS = """
+    UserTurn { height: auto; margin-bottom: 1; }
+    """
+
+    def __init__(self, message: Message) -> None:
+        text = Text()
+        text.append("You\n", style="bold")
+        text.append(for_display(message.content))
+        super().__init__(text, classes="turn user")
+        self.message = message
+
+
+class EarlierMarker(Static):
+    DEFAULT_CSS = """
+    EarlierMarker { color: $text-muted; text-align: center; height: 1; }
+    """
+
+
+class MessageView(VerticalScroll, can_focus=True):
+    """The open conversation. `show()` replaces what is shown; `streaming_turn` is the reply
+    currently growing (if it belongs to the shown conversation)."""
+
+    DEFAULT_CSS = """
+    MessageView { padding: 0 1; }
+    MessageView > .empty { color: $text-muted; padding: 1 0; }
+    """
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._messages: Sequence[Message] = ()
+        self._first_mounted = 0
+        self._loading_more = False
+        self.streaming_turn: AssistantTurn | None = None
+        self.conversation_id = ""
+        #: The Pygments theme and background for code blocks (set by the app per theme).
+        self.code_style: CodeStyle = DEFAULT_CODE
+
+    def _turn(self, message: Message, streaming: bool = False) -> Widget:
+        if message.role == "user":
+            return UserTurn(message)
+        turn = AssistantTurn(message, self.code_style, streaming=streaming)
+        if streaming:
+            self.streaming_turn = turn
+        return turn
+
+    async def show(
+        self,
+        conversation_id: str,
+        messages: Sequence[Message],
+        streaming: Message | None = None,
+        empty_hint: str = "",
+    ) -> None:
+        """Show a conversation's turns (the last ones first; earlier ones on scrolling up)."""
+        self.conversation_id = conversation_id
+        self._messages = messages
+        self.streaming_turn = None
+        await self.remove_children()
+        if not messages:
+            if empty_hint:
+                await self.mount(Static(Text(empty_hint), classes="empty"))
+            return
+        self._first_mounted = max(0, len(messages) - INITIAL_TURNS)
+        widgets: list[Widget] = []
+        if self._first_mounted:
+            widgets.append(self._earlier_marker())
+        for message in messages[self._first_mounted :]:
+            widgets.append(self._turn(message, streaming=message is streaming))
+        await self.mount_all(widgets)
+        self.anchor()
+
+    def _earlier_marker(self) -> EarlierMarker:
+        return EarlierMarker(Text(f"↑ {self._first_mounted} earlier messages (scroll up to load)"))
+
+    async def add_turn(self, message: Message, streaming: bool = False) -> Widget:
+        """Append one turn at the bottom."""
+        for placeholder in self.query(".empty"):
+            await placeholder.remove()
+        widget = self._turn(message, streaming=streaming)
+        await self.mount(widget)
+        self.anchor()
+        return widget
+
+    async def replace_turn(self, message: Message, streaming: bool = False) -> Widget:
+        """Swap the last assistant turn's widget for a fresh one (retry/regenerate)."""
+        turns = list(self.query(AssistantTurn))
+        if turns:
+            await turns[-1].remove()
+        return await self.add_turn(message, streaming=streaming)
+
+    def watch_scroll_y(self, old: float, new: float) -> None:
+        super().watch_scroll_y(old, new)
+        if new <= 1 and self._first_mounted > 0 and not self._loading_more:
+            self._loading_more = True
+            self.call_after_refresh(self._load_earlier)
+
+    async def _load_earlier(self) -> None:
+        try:
+            start = max(0, self._first_mounted - MORE_TURNS)
+            batch = [self._turn(m) for m in self._messages[start : self._first_mounted]]
+            for marker in self.query(EarlierMarker):
+                await marker.remove()
+            first = self.children[0] if self.children else None
+            height_before = self.virtual_size.height
+            self._first_mounted = start
+            widgets: list[Widget] = [self._earlier_marker()] if start else []
+            widgets.extend(batch)
+            await self.mount_all(widgets, before=first)
+            self.refresh(layout=True)
+            await self._settle()
+            grown = self.virtual_size.height - height_before
+            self.scroll_to(y=self.scroll_y + max(0, grown), animate=False, immediate=True)
+        finally:
+            self._loading_more = False
+
+    async def _settle(self) -> None:
+        # Wait for the new widgets to be laid out so their height is known.
+        import asyncio
+
+        await asyncio.sleep(0)
+        self.app.screen._refresh_layout(self.app.size)
+
+    def mount_all_earlier(self) -> None:
+        """Mount every remaining earlier turn (used by export-like views and tests)."""
+        if self._first_mounted:
+            self._first_mounted = self._first_mounted
