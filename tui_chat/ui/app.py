@@ -41,6 +41,7 @@ from tui_chat.sanitize import for_display
 from tui_chat.store import SaveResult, SessionStore, StoreError
 from tui_chat.ui.format import model_name
 from tui_chat.ui.messages import StreamEnded, StreamText
+from tui_chat.ui.screens.dialogs import AskText, Confirm
 from tui_chat.ui.screens.help import HelpScreen
 from tui_chat.ui.widgets.conversation_list import ConversationList, ConversationPane, Entry
 from tui_chat.ui.widgets.message_view import AssistantTurn, MessageView
@@ -55,6 +56,8 @@ CHECKPOINT_SECONDS = 2.0
 #: Below these widths the sidebar, then the conversation list, start hidden.
 SIDEBAR_MIN_WIDTH = 100
 LIST_MIN_WIDTH = 70
+#: Pane widths (app.tcss) and the narrowest message pane worth keeping beside them.
+LIST_WIDTH, SIDEBAR_WIDTH, MESSAGES_MIN_WIDTH = 28, 34, 44
 NEW_DRAFT_KEY = "new"
 
 
@@ -117,6 +120,7 @@ class ChatApp(App):
         Binding("ctrl+f", "filter", "Filter"),
         Binding("ctrl+y", "copy_reply", "Copy"),
         Binding("f1", "help", "Help"),
+        Binding("f2", "rename", "Rename", show=False),
     ]
 
     def __init__(self, settings: Settings | None = None) -> None:
@@ -142,6 +146,7 @@ class ChatApp(App):
         self._reported: set[str] = set()
         self._param_save_timer = None
         self._shut = False
+        self._auto_hidden = None  # the side pane hidden to make room for the other
 
     # -- layout --------------------------------------------------------------------------------
 
@@ -282,7 +287,7 @@ class ChatApp(App):
                 connection = engine.connection
                 region = connection.region
                 if connection.endpoint_runtime and not self.demo_mode:
-                    endpoint = connection.endpoint_runtime
+                    endpoint = "custom endpoint"
             except BedrockError:
                 pass
         if self.demo_mode:
@@ -342,6 +347,13 @@ class ChatApp(App):
         if event.conversation_id != self.conversation.id:
             await self.open_conversation(event.conversation_id)
         self.query_one("#prompt").focus()
+
+    @on(ConversationList.DeleteRequested)
+    async def _on_delete_requested(self, event: ConversationList.DeleteRequested) -> None:
+        other = event.conversation_id != self.conversation.id
+        if other and not await self.open_conversation(event.conversation_id):
+            return
+        self.action_delete()
 
     # -- opening conversations -----------------------------------------------------------------
 
@@ -641,10 +653,30 @@ class ChatApp(App):
                 await turn.remove()
         await self._start_reply(conversation, previous)
 
+    def _make_room(self, keep: str) -> None:
+        """On a narrow terminal, showing one side pane hides the other so the messages keep
+        a readable width; hiding it again brings the other back."""
+        sidebar, pane = self.query_one("#sidebar"), self.query_one("#list-pane")
+        kept, other = (sidebar, pane) if keep == "sidebar" else (pane, sidebar)
+        room = self.size.width - LIST_WIDTH - SIDEBAR_WIDTH
+        if kept.display and other.display and room < MESSAGES_MIN_WIDTH:
+            other.display = False
+            self._auto_hidden = other
+        elif not kept.display and self._auto_hidden is other:
+            other.display = True
+            self._auto_hidden = None
+
+    def on_resize(self) -> None:
+        try:
+            self._make_room("list")
+        except NoMatches:
+            pass  # not composed yet
+
     def action_toggle_sidebar(self) -> None:
         sidebar = self.query_one("#sidebar")
         sidebar.display = not sidebar.display
         self.state.sidebar = bool(sidebar.display)
+        self._make_room("sidebar")
         if sidebar.display:
             self.query_one("#temperature").focus()
         elif self.focused is None or sidebar in self.focused.ancestors_with_self:
@@ -654,6 +686,7 @@ class ChatApp(App):
         pane = self.query_one("#list-pane")
         pane.display = not pane.display
         self.state.conversation_list = bool(pane.display)
+        self._make_room("list")
         if pane.display:
             self.query_one(ConversationList).focus()
         elif self.focused is None or pane in self.focused.ancestors_with_self:
@@ -689,6 +722,65 @@ class ChatApp(App):
             return
         self.copy_to_clipboard(reply.content)
         self.say(f"Copied the last reply ({len(reply.content):,} characters).")
+
+    def action_rename(self) -> None:
+        conversation = self.conversation
+        if not self.store.exists(conversation.id):
+            self.say("Send a message first: a new conversation is named after it.")
+            return
+
+        def done(title: str | None) -> None:
+            if title is None:
+                return
+            conversation.rename(title)
+            if self._save(conversation) and conversation is self.conversation:
+                self.query_one(TitleBar).set_title(conversation.title)
+
+        self.push_screen(
+            AskText(
+                "Rename this conversation (empty: name it after its first message)",
+                conversation.title,
+            ),
+            done,
+        )
+
+    def action_delete(self) -> None:
+        conversation = self.conversation
+        if not self.store.exists(conversation.id):
+            self.say("This conversation is not saved yet; there is nothing to delete.")
+            return
+
+        async def done(confirmed: bool | None) -> None:
+            if not confirmed:
+                return
+            stream = self.streams.get(conversation.id)
+            if stream is not None:
+                self._cancel(stream, "cancelled")
+            try:
+                self.store.delete(conversation.id)
+            except OSError as error:
+                self.say(f"Could not delete: {error}", severity="error")
+                return
+            self.loaded.pop(conversation.id, None)
+            self.state.drafts.pop(conversation.id, None)
+            listing = self.query_one(ConversationList)
+            listing.remove_entry(conversation.id)
+            self.say(f"Deleted “{conversation.title}”.")
+            if conversation is self.conversation:
+                following = self._initial_conversation_id()
+                if following:
+                    await self.open_conversation(following)
+                else:
+                    await self._show_new()
+
+        self.push_screen(
+            Confirm(
+                f"Delete “{conversation.title}” ({len(conversation.messages)} messages)? "
+                "Its file is removed; this cannot be undone.",
+                yes="Delete",
+            ),
+            done,
+        )
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
@@ -787,6 +879,12 @@ class ChatApp(App):
             "Copy last reply", "To the clipboard via OSC 52 (ctrl+y)", self.action_copy_reply
         )
         yield SystemCommand("Help", "Every key (F1)", self.action_help)
+        yield SystemCommand(
+            "Rename conversation", "Give this conversation a title", self.action_rename
+        )
+        yield SystemCommand(
+            "Delete conversation", "Remove this conversation's file", self.action_delete
+        )
         yield SystemCommand("Reset parameters", "Back to the defaults", self._on_reset)
 
 

@@ -29,14 +29,14 @@ KEYS: list[tuple[str, str]] = [
     ("ctrl+z / ctrl+shift+z", "undo / redo in the prompt"),
 ]
 
-NOTES = """\
-Copying over SSH: ctrl+y sends the reply to your terminal's clipboard with OSC 52. Inside tmux,
-set `set -g set-clipboard on` in ~/.tmux.conf. To select text with the terminal's own mouse
-selection, start with --no-mouse (or [ui] mouse = false), or hold Shift while dragging in most
-terminals.
-
-Parameters apply to the next request as soon as they are valid; an invalid value is marked in
-red and never sent. Conversations are saved as TOML files as you go."""
+NOTES = (
+    "Copying over SSH: ctrl+y sends the reply to your terminal's clipboard with OSC 52. Inside "
+    "tmux, add `set -g set-clipboard on` to ~/.tmux.conf. To select text with the terminal's "
+    "own mouse selection, start with --no-mouse (or [ui] mouse = false), or hold Shift while "
+    "dragging in most terminals.\n\n"
+    "Parameters apply to the next request as soon as they are valid; an invalid value is "
+    "marked in red and never sent. Conversations are saved as TOML files as you go."
+)
 
 
 class HelpScreen(ModalScreen[None]):
@@ -44,6 +44,7 @@ class HelpScreen(ModalScreen[None]):
         Binding("escape,f1,q", "dismiss", "Close"),
     ]
 
+    AUTO_FOCUS = "VerticalScroll"
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
     HelpScreen > VerticalScroll {
@@ -54,6 +55,7 @@ class HelpScreen(ModalScreen[None]):
         border: round $primary;
         background: $surface;
         padding: 0 1;
+        scrollbar-size-vertical: 1;
     }
     """
 

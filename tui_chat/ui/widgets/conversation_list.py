@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import ClassVar
 
 from rich.text import Text
+from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Input, OptionList
@@ -44,9 +46,20 @@ class ConversationList(OptionList):
     ConversationList { height: 1fr; border: none; padding: 0; }
     """
 
+    BINDINGS: ClassVar = [Binding("delete", "delete", "Delete", show=False)]
+
     @dataclass
     class Opened(Message):
         conversation_id: str
+
+    @dataclass
+    class DeleteRequested(Message):
+        conversation_id: str
+
+    def action_delete(self) -> None:
+        option = self.highlighted_option
+        if option is not None and option.id and not option.disabled:
+            self.post_message(self.DeleteRequested(option.id))
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)

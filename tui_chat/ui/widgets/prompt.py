@@ -22,9 +22,11 @@ def _without_ctrl_y(bindings: list) -> list:
     return out
 
 
-class PromptInput(TextArea):
+class PromptInput(TextArea, inherit_bindings=False):
     """The chat prompt. Posts `PromptInput.Submitted` with the text when Enter is pressed."""
 
+    # Our own copy of TextArea's bindings replaces (rather than extends) the inherited ones,
+    # so ctrl+y reaches the app.
     BINDINGS = _without_ctrl_y(list(TextArea.BINDINGS))
 
     DEFAULT_CSS = """

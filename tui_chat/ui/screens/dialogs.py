@@ -1,0 +1,83 @@
+"""Small modal dialogs: ask for a line of text, or confirm something that cannot be undone."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Static
+
+_CSS = """
+{name} {{ align: center middle; }}
+{name} > Vertical {{
+    width: 64;
+    max-width: 100%;
+    height: auto;
+    border: round $primary;
+    background: $surface;
+    padding: 0 1;
+}}
+{name} .question {{ margin-bottom: 1; }}
+{name} Horizontal {{ height: auto; align-horizontal: right; margin-top: 1; }}
+{name} Button {{ margin-left: 1; }}
+"""
+
+
+class AskText(ModalScreen[str | None]):
+    """One line of text (e.g. a new title). Enter accepts, Escape cancels."""
+
+    BINDINGS: ClassVar = [Binding("escape", "cancel", "Cancel")]
+    DEFAULT_CSS = _CSS.format(name="AskText")
+    AUTO_FOCUS = "#answer"
+
+    def __init__(self, question: str, value: str = "", placeholder: str = "") -> None:
+        super().__init__()
+        self.question = question
+        self.value = value
+        self.placeholder = placeholder
+
+    def compose(self):
+        with Vertical():
+            yield Static(Text(self.question), classes="question")
+            yield Input(self.value, placeholder=self.placeholder, id="answer")
+            yield Static(Text("Enter to accept · Escape to cancel", style="dim"))
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.dismiss(event.value)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class Confirm(ModalScreen[bool]):
+    """Yes or no. `y`/Enter on Yes confirms; `n`/Escape declines. Focus starts on No."""
+
+    BINDINGS: ClassVar = [
+        Binding("escape,n", "answer(False)", "No"),
+        Binding("y", "answer(True)", "Yes"),
+    ]
+    DEFAULT_CSS = _CSS.format(name="Confirm")
+    AUTO_FOCUS = "#no"
+
+    def __init__(self, question: str, yes: str = "Yes") -> None:
+        super().__init__()
+        self.question = question
+        self.yes = yes
+
+    def compose(self):
+        with Vertical():
+            yield Static(Text(self.question), classes="question")
+            with Horizontal():
+                yield Button("No", id="no")
+                yield Button(self.yes, id="yes", variant="error")
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.dismiss(event.button.id == "yes")
+
+    def action_answer(self, answer: bool) -> None:
+        self.dismiss(answer)
