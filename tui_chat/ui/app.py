@@ -202,11 +202,10 @@ class ChatApp(App):
         await self._open_initial(first)
         if self.demo_mode and not self.settings.demo:
             self.say(
-                "No AWS credentials found: this is the offline demo (DEMO). To use Bedrock, set "
-                "AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (or AWS_ACCESS_KEY/"
-                "AWS_SECRET_KEY) and AWS_REGION, then restart.",
+                "No AWS credentials found, so this is the offline demo. To use Bedrock, set "
+                "AWS_PROFILE (or AWS keys) and AWS_REGION, then restart. F1 has the keys.",
                 title="Demo mode",
-                timeout=12,
+                timeout=8,
             )
         self._warm_up()
 
