@@ -30,7 +30,7 @@ bench: $(STAMP)
 	@echo "make bench: not yet (arrives with the benchmarks issue)"
 
 screenshots: $(STAMP)
-	@echo "make screenshots: not yet (arrives with the themes and screenshots issue)"
+	$(BIN)/python screenshots/make.py
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .ruff_cache

@@ -89,6 +89,8 @@ class Settings:
     problems: list[str] = field(default_factory=list)
     #: True when config.toml's [defaults] names a model (else the region decides).
     model_from_config: bool = False
+    #: True when the theme came from the command line (it then beats the last choice).
+    theme_from_cli: bool = False
 
     @property
     def region(self) -> str | None:
@@ -308,6 +310,7 @@ def load_settings(
         debug=debug,
         problems=problems + report.problems,
         model_from_config=model_from_config,
+        theme_from_cli=theme is not None,
     )
 
 

@@ -43,6 +43,7 @@ from tui_chat.ui.format import model_name
 from tui_chat.ui.messages import StreamEnded, StreamText
 from tui_chat.ui.screens.dialogs import AskText, Confirm
 from tui_chat.ui.screens.help import HelpScreen
+from tui_chat.ui.themes import DEFAULT_THEME, load_all
 from tui_chat.ui.widgets.conversation_list import ConversationList, ConversationPane, Entry
 from tui_chat.ui.widgets.message_view import AssistantTurn, MessageView
 from tui_chat.ui.widgets.prompt import PromptInput
@@ -169,22 +170,58 @@ class ChatApp(App):
             return ("monokai", variables.get("surface-lighten-1", "default"))
         return ("default", variables.get("surface-darken-1", "default"))
 
+    def _apply_themes(self) -> None:
+        """Register our themes and the user's, then pick: --theme, else the last choice,
+        else config.toml, else the default. Bad files and unknown names are reported."""
+        found = load_all(self.settings.paths.user_themes_dir)
+        for theme in found.themes:
+            self.register_theme(theme)
+        for problem in found.problems:
+            self.say(
+                f"Theme file {problem.path} was skipped: {problem.reason}",
+                severity="warning",
+                timeout=10,
+            )
+        settings = self.settings
+        wanted = [settings.theme] if settings.theme_from_cli else []
+        wanted += [self.state.theme, settings.theme, DEFAULT_THEME]
+        for name in wanted:
+            if not name:
+                continue
+            if name in self.available_themes:
+                self.theme = name
+                break
+            self.say(
+                f"Unknown theme “{name}”; using another. Themes: "
+                + ", ".join(sorted(self.available_themes)),
+                severity="warning",
+                timeout=10,
+            )
+        self._themes_ready = True
+
     def watch_theme(self, theme: str) -> None:
-        view = self.query(MessageView)
-        if not view:
+        if getattr(self, "_themes_ready", False) and theme != self.state.theme:
+            self.state.theme = theme  # the last choice is remembered
+            try:
+                self.state.save(self.settings.paths.state_file)
+            except OSError as error:
+                log.debug("could not save state: %s", error)
+        # The theme's variables are only updated after this watcher: look at them then.
+        self.call_after_refresh(self._refresh_code_style)
+
+    def _refresh_code_style(self) -> None:
+        try:
+            view = self.query_one(MessageView)
+        except NoMatches:
             return
         style = self._code_style()
-        if view.first().code_style != style:
-            view.first().code_style = style
-            if self.is_mounted(view.first()):
-                self.call_after_refresh(self._show, self.conversation)
+        if view.code_style != style:
+            view.code_style = style
+            self.call_after_refresh(self._show, self.conversation)
 
     async def on_mount(self) -> None:
         self.query_one(MessageView).code_style = self._code_style()
-        if self.state.theme and self.state.theme in self.available_themes:
-            self.theme = self.state.theme
-        if self.settings.theme and self.settings.theme in self.available_themes:
-            self.theme = self.settings.theme
+        self._apply_themes()
         width = self.size.width
         sidebar_shown = self.state.sidebar if self.state.sidebar is not None else True
         list_shown = (
