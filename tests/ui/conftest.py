@@ -75,6 +75,14 @@ async def wait_for(pilot, predicate: Callable[[], bool], timeout: float = 10.0) 
         await pilot.pause(0.02)
 
 
+async def wait_for_screen(pilot, screen_type: type, widget: str = "*") -> None:
+    """Until a screen of that type is showing and composed."""
+    await wait_for(
+        pilot,
+        lambda: isinstance(pilot.app.screen, screen_type) and bool(pilot.app.screen.query(widget)),
+    )
+
+
 async def wait_idle(pilot, app: ChatApp, timeout: float = 10.0) -> None:
     """Until no reply is streaming and the last one is on screen."""
     await wait_for(pilot, lambda: not app.streams, timeout)

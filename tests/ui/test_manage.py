@@ -15,7 +15,7 @@ from tui_chat.ui.screens.help import HelpScreen
 from tui_chat.ui.widgets.conversation_list import ConversationList
 from tui_chat.ui.widgets.message_view import AssistantTurn, MessageView, UserTurn
 
-from .conftest import MODEL, rendered_text, send, wait_for, wait_idle
+from .conftest import MODEL, rendered_text, send, wait_for, wait_for_screen, wait_idle
 
 
 def visible_ids(app) -> list[str]:
@@ -48,7 +48,7 @@ async def test_rename_makes_the_title_custom(make_app, sessions):
         await send(pilot, "what about blue")
         await wait_idle(pilot, app)
         await pilot.press("f2")
-        await wait_for(pilot, lambda: isinstance(app.screen, AskText))
+        await wait_for_screen(pilot, AskText, "Input")
         app.screen.query_one(Input).value = "Colour chat"
         await pilot.press("enter")
         await wait_for(pilot, lambda: app.conversation.title == "Colour chat")
@@ -67,12 +67,12 @@ async def test_delete_asks_first_and_removes_the_file(make_app, sessions):
     async with app.run_test() as pilot:
         assert app.conversation.id == ids[1]
         app.action_delete()
-        await wait_for(pilot, lambda: isinstance(app.screen, Confirm))
+        await wait_for_screen(pilot, Confirm, "Button")
         await pilot.press("n")
         await pilot.pause()
         assert sessions.path(ids[1]).exists()
         app.action_delete()
-        await wait_for(pilot, lambda: isinstance(app.screen, Confirm))
+        await wait_for_screen(pilot, Confirm, "Button")
         await pilot.press("y")
         await wait_for(pilot, lambda: app.conversation.id == ids[0])
         assert not sessions.path(ids[1]).exists()
@@ -87,7 +87,7 @@ async def test_delete_key_in_the_list(make_app, sessions):
         listing.focus()
         listing.highlighted = visible_ids(app).index(ids[0])
         await pilot.press("delete")
-        await wait_for(pilot, lambda: isinstance(app.screen, Confirm))
+        await wait_for_screen(pilot, Confirm, "Button")
         assert app.conversation.id == ids[0]
         await pilot.press("y")
         await wait_for(pilot, lambda: not sessions.path(ids[0]).exists())

@@ -438,3 +438,16 @@ def test_a_streaming_reply_is_never_written_to_the_conversation_file(store):
     store.save(conversation)
     data = tomllib.loads(store.path(conversation.id).read_text())
     assert [m["role"] for m in data["messages"]] == ["user"]
+
+
+def test_search_handles_special_characters_and_changes(store):
+    conversation = make_conversation(0)
+    conversation.add_user('He said "hi"\nthen left — 東京 🚀 C:\\path')
+    store.save(conversation)
+    for needle in ['said "hi"', "hi\"\nthen", "東京 🚀", "c:\\path", "HE SAID"]:
+        assert store.search(needle) == [conversation.id], needle
+    assert store.search("content") == []  # keys and metadata are not searched
+    assert store.search("user") == []
+    conversation.add_user("a brand new word: zebra")
+    store.save(conversation)
+    assert store.search("zebra") == [conversation.id]

@@ -11,11 +11,13 @@ from __future__ import annotations
 import itertools
 import logging
 import os
+import re
 import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -36,16 +38,18 @@ from tui_chat.bedrock.formats import Prepared, prepare
 from tui_chat.config import Settings, State, load_settings
 from tui_chat.conversation import Conversation, Message
 from tui_chat.demo import DEMO_REGION
+from tui_chat.export import to_markdown
 from tui_chat.params import ParamError
 from tui_chat.sanitize import for_display
-from tui_chat.store import SaveResult, SessionStore, StoreError
+from tui_chat.store import SaveResult, SessionStore, StoreError, write_atomic
+from tui_chat.ui.clipboard import code_blocks, copy_locally, local_tool, osc52
 from tui_chat.ui.format import model_name
 from tui_chat.ui.messages import StreamEnded, StreamText
-from tui_chat.ui.screens.dialogs import AskText, Confirm
+from tui_chat.ui.screens.dialogs import AskText, CodePicker, Confirm
 from tui_chat.ui.screens.help import HelpScreen
 from tui_chat.ui.themes import DEFAULT_THEME, load_all
 from tui_chat.ui.widgets.conversation_list import ConversationList, ConversationPane, Entry
-from tui_chat.ui.widgets.message_view import AssistantTurn, MessageView
+from tui_chat.ui.widgets.message_view import AssistantTurn, MessageView, UserTurn
 from tui_chat.ui.widgets.prompt import PromptInput
 from tui_chat.ui.widgets.sidebar import ParamSidebar
 
@@ -743,21 +747,123 @@ class ChatApp(App):
 
     @on(Input.Changed, "#filter")
     def _on_filter(self, event: Input.Changed) -> None:
+        """Titles match at once; matches inside messages follow from a background search."""
         listing = self.query_one(ConversationList)
         listing.filter_text = event.value
+        listing.filter_ids = None
         listing.rebuild()
+        if event.value.strip():
+            self._search_content(event.value)
+
+    @work(thread=True, exclusive=True, group="search", exit_on_error=False)
+    def _search_content(self, text: str) -> None:
+        time.sleep(0.12)  # typing on within this time replaces this search
+        if get_current_worker().is_cancelled:
+            return
+        matches = set(self.store.search(text))
+        if not get_current_worker().is_cancelled:
+            self.call_from_thread(self._show_matches, text, matches)
+
+    def _show_matches(self, text: str, matches: set[str]) -> None:
+        listing = self.query_one(ConversationList)
+        if listing.filter_text == text and listing.filter_ids != matches:
+            listing.filter_ids = matches
+            listing.rebuild()
 
     @on(Input.Submitted, "#filter")
     def _on_filter_submitted(self, event: Input.Submitted) -> None:
         self.query_one(ConversationList).focus()
 
+    # -- copying and exporting ----------------------------------------------------------------
+
+    def copy_to_clipboard(self, text: str) -> None:
+        """OSC 52 to the terminal (wrapped for tmux's passthrough inside tmux), and the local
+        clipboard tool too when there is one and this is not an SSH session."""
+        self._clipboard = text
+        if self._driver is not None:
+            self._driver.write(osc52(text, tmux=bool(os.environ.get("TMUX"))))
+        tool = local_tool()
+        if tool is not None:
+            threading.Thread(target=copy_locally, args=(text, tool), daemon=True).start()
+
+    def _copy(self, text: str, what: str) -> None:
+        self.copy_to_clipboard(text)
+        tool = local_tool()
+        how = "OSC 52" + (f" and {tool[0]}" if tool else "")
+        self.say(f"Copied {what} ({len(text):,} characters) via {how}.")
+
+    def _focused_message(self) -> Message | None:
+        focused = self.focused
+        if isinstance(focused, UserTurn | AssistantTurn):
+            return focused.message
+        return None
+
     def action_copy_reply(self) -> None:
+        """ctrl+y: the focused message if a message has focus, else the last reply."""
+        focused = self._focused_message()
+        if focused is not None:
+            if focused.content:
+                self._copy(focused.content, "the message")
+            else:
+                self.say("That message is empty.")
+            return
         reply = self.conversation.last_assistant()
         if reply is None or not reply.content:
             self.say("There is no reply to copy yet.")
             return
-        self.copy_to_clipboard(reply.content)
-        self.say(f"Copied the last reply ({len(reply.content):,} characters).")
+        self._copy(reply.content, "the last reply")
+
+    def action_copy_code(self) -> None:
+        """Copy a code block from the focused message (or the last reply); ask which if
+        there are several."""
+        message = self._focused_message() or self.conversation.last_assistant()
+        blocks = code_blocks(message.content) if message is not None else []
+        if not blocks:
+            self.say("No code block in that reply.")
+            return
+        if len(blocks) == 1:
+            self._copy(blocks[0][1], "the code block")
+            return
+
+        def chosen(index: int | None) -> None:
+            if index is not None:
+                self._copy(blocks[index][1], f"code block {index + 1}")
+
+        self.push_screen(CodePicker(blocks), chosen)
+
+    def action_export(self) -> None:
+        conversation = self.conversation
+        if not conversation.messages:
+            self.say("Nothing to export yet.")
+            return
+        slug = "-".join(re.findall(r"[a-z0-9]+", conversation.title.lower()))[:40] or "chat"
+        suggestion = str(Path.cwd() / f"{slug}.md")
+
+        def write(path: Path) -> None:
+            try:
+                write_atomic(path, to_markdown(conversation))
+            except OSError as error:
+                self.say(f"Could not export to {path}: {error.strerror}", severity="error")
+                return
+            size = path.stat().st_size
+            self.say(f"Exported “{conversation.title}” to {path} ({size:,} bytes).")
+
+        def answered(text: str | None) -> None:
+            if not text or not text.strip():
+                return
+            path = Path(text.strip()).expanduser().resolve()
+            if path.is_dir():
+                self.say(f"{path} is a folder: name a file.", severity="warning")
+                return
+            if path.exists():
+                self.push_screen(
+                    Confirm(f"{path} exists. Replace it?", yes="Replace"),
+                    lambda yes: write(path) if yes else None,
+                )
+                return
+            write(path)
+
+        self.push_screen(AskText("Export to Markdown file:", suggestion), answered)
 
     def action_rename(self) -> None:
         conversation = self.conversation
@@ -920,6 +1026,17 @@ class ChatApp(App):
         )
         yield SystemCommand(
             "Delete conversation", "Remove this conversation's file", self.action_delete
+        )
+        yield SystemCommand(
+            "Copy code block", "From the focused message or the last reply", self.action_copy_code
+        )
+        yield SystemCommand(
+            "Copy focused message",
+            "Shift+Tab into the messages, then pick one",
+            self.action_copy_reply,
+        )
+        yield SystemCommand(
+            "Export conversation to Markdown", "Write it to a file you name", self.action_export
         )
         yield SystemCommand("Reset parameters", "Back to the defaults", self._on_reset)
 

@@ -8,7 +8,10 @@ from rich.text import Text
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Static
+from textual.widgets import Button, Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+from tui_chat.sanitize import for_display
 
 _CSS = """
 {name} {{ align: center middle; }}
@@ -81,3 +84,41 @@ class Confirm(ModalScreen[bool]):
 
     def action_answer(self, answer: bool) -> None:
         self.dismiss(answer)
+
+
+class CodePicker(ModalScreen[int | None]):
+    """Choose one of a reply's code blocks: returns its index."""
+
+    BINDINGS: ClassVar = [Binding("escape", "cancel", "Cancel")]
+    DEFAULT_CSS = (
+        _CSS.format(name="CodePicker")
+        + """
+    CodePicker OptionList { height: auto; max-height: 16; }
+    """
+    )
+    AUTO_FOCUS = "OptionList"
+
+    def __init__(self, blocks: list[tuple[str, str]]) -> None:
+        super().__init__()
+        self.blocks = blocks
+
+    def compose(self):
+        options = []
+        for number, (language, code) in enumerate(self.blocks, 1):
+            first = next((line for line in code.splitlines() if line.strip()), "")
+            label = Text(f"{number}. ", style="bold")
+            label.append(f"{language or 'code'} ", style="dim")
+            label.append(for_display(first.strip())[:60])
+            lines = code.count("\n")
+            label.append(f"  ({lines} line{'s' if lines != 1 else ''})", style="dim")
+            options.append(Option(label))
+        with Vertical():
+            yield Static(Text("Copy which code block?"), classes="question")
+            yield OptionList(*options)
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.dismiss(event.option_index)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -21,19 +21,26 @@ KEYS: list[tuple[str, str]] = [
     ("ctrl+o (ctrl+b)", "show or hide the parameter sidebar"),
     ("ctrl+l", "show or hide the conversation list"),
     ("ctrl+f", "filter conversations"),
-    ("ctrl+y", "copy the last reply (OSC 52; works over SSH)"),
+    ("ctrl+y", "copy the last reply, or the focused message (OSC 52; works over SSH)"),
+    ("shift+Tab from the prompt", "focus a message: Up/Down move, y copies it, c copies code"),
     ("ctrl+p", "command palette: every action, themes, rename, delete…"),
     ("Tab / shift+Tab", "move between panes and sidebar fields"),
     ("F1", "this help"),
+    ("F2", "rename the conversation"),
+    ("Delete (in the list)", "delete a conversation, after asking"),
     ("ctrl+q", "quit (a streaming reply is saved)"),
     ("ctrl+z / ctrl+shift+z", "undo / redo in the prompt"),
 ]
 
 NOTES = (
-    "Copying over SSH: ctrl+y sends the reply to your terminal's clipboard with OSC 52. Inside "
-    "tmux, add `set -g set-clipboard on` to ~/.tmux.conf. To select text with the terminal's "
-    "own mouse selection, start with --no-mouse (or [ui] mouse = false), or hold Shift while "
-    "dragging in most terminals.\n\n"
+    "Copying over SSH: ctrl+y sends the text to your terminal's clipboard with OSC 52, which "
+    "works over SSH in most terminals (not macOS Terminal.app). Inside tmux the sequence is "
+    "passed through; add `set -g set-clipboard on` to ~/.tmux.conf. On a local desktop the "
+    "text also goes to wl-copy, xclip, xsel or pbcopy when installed. The command palette has "
+    '"Copy code block" and "Export conversation to Markdown".\n\n'
+    "Selecting text: drag with the mouse to select, then ctrl+c copies the selection. Started "
+    "with --no-mouse (or [ui] mouse = false), the app leaves the mouse to the terminal, so "
+    "its own selection and copy work instead.\n\n"
     "Parameters apply to the next request as soon as they are valid; an invalid value is "
     "marked in red and never sent. Conversations are saved as TOML files as you go."
 )

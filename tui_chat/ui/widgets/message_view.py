@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from typing import ClassVar
 
 from rich.text import Text
+from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.widget import Widget
 from textual.widgets import Static
@@ -110,11 +112,29 @@ class ReplyBody(Vertical):
         self.streaming = False
 
 
-class AssistantTurn(Vertical):
+class TurnKeys(Widget):
+    """Keys on a focused turn: move between turns, copy it, copy a code block from it."""
+
+    BINDINGS: ClassVar = [
+        Binding("up,k", "step(-1)", "Previous", show=False),
+        Binding("down,j", "step(1)", "Next", show=False),
+        Binding("y", "app.copy_reply", "Copy message"),
+        Binding("c", "app.copy_code", "Copy code"),
+    ]
+
+    def action_step(self, delta: int) -> None:
+        turns = [w for w in self.parent.children if isinstance(w, TurnKeys)]  # type: ignore[union-attr]
+        index = turns.index(self) + delta
+        if 0 <= index < len(turns):
+            turns[index].focus()
+
+
+class AssistantTurn(TurnKeys, Vertical, can_focus=True):
     """One assistant reply: label, Markdown body, the quiet line, and an error block."""
 
     DEFAULT_CSS = """
     AssistantTurn { height: auto; margin-bottom: 1; }
+    AssistantTurn:focus { background: $boost; }
     AssistantTurn > .turn-label { color: $accent; text-style: bold; }
     AssistantTurn > .reply-footer { color: $text-muted; }
     AssistantTurn > .error-block {
@@ -161,9 +181,10 @@ class AssistantTurn(Vertical):
         error.display = self.message.status == "error"
 
 
-class UserTurn(Static):
+class UserTurn(TurnKeys, Static, can_focus=True):
     DEFAULT_CSS = """
     UserTurn { height: auto; margin-bottom: 1; }
+    UserTurn:focus { background: $boost; }
     """
 
     def __init__(self, message: Message) -> None:
