@@ -332,6 +332,8 @@ class State:
     history: list[str] = field(default_factory=list)
     sidebar: bool | None = None
     conversation_list: bool | None = None
+    #: Presets that could not be written into config.toml safely (see presets.py).
+    presets: dict[str, dict[str, Any]] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     #: The bytes of a state file that could not be read, kept aside before it is replaced.
     _unreadable: bytes | None = None
@@ -375,6 +377,16 @@ class State:
             value = data.get(key)
             if isinstance(value, bool):
                 setattr(state, key, value)
+        presets = data.get("presets", {})
+        if isinstance(presets, dict):
+            report = _Report(path)
+            for name, table in presets.items():
+                if isinstance(table, dict):
+                    _params, given = parse_param_table(table, f"[presets.{name}]", report, Params())
+                    state.presets[name] = given
+            problems.extend(report.problems)
+        else:
+            problems.append(f"{path}: presets: must be a table; ignored")
         state.problems = problems
         return state
 
@@ -397,6 +409,8 @@ class State:
                 data[key] = value
         data["history"] = self.history[-HISTORY_LIMIT:]
         data["drafts"] = {k: v for k, v in self.drafts.items() if v}
+        if self.presets:
+            data["presets"] = self.presets
         write_atomic(path, tomli_w.dumps(data))
 
     def remember_prompt(self, text: str) -> None:

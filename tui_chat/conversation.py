@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -65,6 +65,41 @@ class Message:
 
     def alternative_count(self) -> int:
         return 1 + len(self.alternatives)
+
+    # Replies to one turn (regenerated or compared) are the message itself, the one shown
+    # and continued from, plus its alternatives. Their order for display ("2/3") is the
+    # alternatives with the chosen one at index `extra["chosen"]` (last by default).
+
+    def chosen_index(self) -> int:
+        index = self.extra.get("chosen", len(self.alternatives))
+        if not isinstance(index, int) or isinstance(index, bool):
+            return len(self.alternatives)
+        return max(0, min(index, len(self.alternatives)))
+
+    def replies(self) -> list[Message]:
+        """Every reply to this turn in display order (the alternatives carry none)."""
+        index = self.chosen_index()
+        bare = replace(self, alternatives=[], extra=_without(self.extra, "chosen"))
+        return [*self.alternatives[:index], bare, *self.alternatives[index:]]
+
+    def choose(self, index: int) -> Message:
+        """The same replies with the one at `index` shown (a new Message to put in place)."""
+        replies = self.replies()
+        index %= len(replies)
+        chosen = replies[index]
+        others = [r for n, r in enumerate(replies) if n != index]
+        extra = dict(chosen.extra)
+        if others:
+            extra["chosen"] = index
+        return replace(chosen, alternatives=others, extra=extra)
+
+    def with_new_reply(self, reply: Message) -> Message:
+        """`reply` shown as the newest reply to this turn, this message's replies kept."""
+        replies = [r for r in self.replies() if r.content or r.status == "complete"]
+        extra = _without(reply.extra, "chosen")
+        if replies:
+            extra["chosen"] = len(replies)
+        return replace(reply, alternatives=replies, extra=extra)
 
 
 @dataclass
@@ -134,3 +169,7 @@ def derive_title(messages: list[Message]) -> str:
                     cut = cut.rsplit(" ", 1)[0]
                 return cut.rstrip() + "…"
     return UNTITLED
+
+
+def _without(mapping: dict[str, Any], key: str) -> dict[str, Any]:
+    return {k: v for k, v in mapping.items() if k != key}

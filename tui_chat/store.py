@@ -722,12 +722,21 @@ class SessionStore:
             return  # another live process is still streaming this reply
         if pid == os.getpid():
             return  # our own stream in progress
-        stale = any(
-            m.role == message.role and m.created == message.created for m in conversation.messages
-        )
-        if not stale:
+        same = [
+            m
+            for m in conversation.messages
+            if m.role == message.role and m.created == message.created
+        ]
+        if not same:
             message.status = "interrupted"
             conversation.messages.append(message)
+            self.save(conversation)
+        elif len(message.content) > len(same[0].content) and message.content.startswith(
+            same[0].content.rstrip()
+        ):
+            # A reply being continued when the process died: keep the longer text.
+            same[0].content = message.content
+            same[0].status = "interrupted"
             self.save(conversation)
         self.clear_checkpoint(conversation.id)
 

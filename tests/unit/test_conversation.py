@@ -35,3 +35,25 @@ def test_renamed_title_is_never_derived_again():
     assert conversation.title == "My chat"
     conversation.rename("")
     assert (conversation.title, conversation.title_custom) == ("first", False)
+
+
+def test_alternatives_flip_and_keep_their_order():
+    first = Message(role="assistant", content="one", params={"temperature": 0.2})
+    second = first.with_new_reply(Message(role="assistant", content="two"))
+    third = second.with_new_reply(Message(role="assistant", content="three"))
+    assert [r.content for r in third.replies()] == ["one", "two", "three"]
+    assert third.chosen_index() == 2 and third.content == "three"
+    shown = third.choose(0)
+    assert shown.content == "one" and shown.params == {"temperature": 0.2}
+    assert shown.chosen_index() == 0
+    assert [r.content for r in shown.replies()] == ["one", "two", "three"]
+    back = shown.choose(2)
+    assert back.content == "three"
+    assert [r.content for r in back.replies()] == ["one", "two", "three"]
+    assert all(not r.alternatives for r in back.replies())
+
+
+def test_a_failed_empty_reply_is_replaced_not_kept():
+    failed = Message(role="assistant", content="", status="error")
+    retried = failed.with_new_reply(Message(role="assistant", content="ok"))
+    assert retried.alternatives == [] and "chosen" not in retried.extra

@@ -5,6 +5,7 @@ import stat
 import subprocess
 import sys
 import tomllib
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -444,10 +445,24 @@ def test_search_handles_special_characters_and_changes(store):
     conversation = make_conversation(0)
     conversation.add_user('He said "hi"\nthen left — 東京 🚀 C:\\path')
     store.save(conversation)
-    for needle in ['said "hi"', "hi\"\nthen", "東京 🚀", "c:\\path", "HE SAID"]:
+    for needle in ['said "hi"', 'hi"\nthen', "東京 🚀", "c:\\path", "HE SAID"]:
         assert store.search(needle) == [conversation.id], needle
     assert store.search("content") == []  # keys and metadata are not searched
     assert store.search("user") == []
     conversation.add_user("a brand new word: zebra")
     store.save(conversation)
     assert store.search("zebra") == [conversation.id]
+
+
+def test_a_continued_reply_is_recovered_with_its_longer_text(store):
+    conversation = make_conversation(1)
+    reply = Message(role="assistant", content="cut at max", stop_reason="max_tokens")
+    conversation.add(reply)
+    store.save(conversation)
+    store.checkpoint(conversation.id, replace(reply, content="cut at max tokens and more"))
+    sidecar = store.partial_path(conversation.id)
+    sidecar.write_text(sidecar.read_text().replace(f"pid = {os.getpid()}", "pid = 4206969"))
+    loaded = SessionStore(store.directory, defaults=PARAMS).load(conversation.id)
+    assert loaded.messages[-1].content == "cut at max tokens and more"
+    assert loaded.messages[-1].status == "interrupted"
+    assert len(loaded.messages) == 2

@@ -274,3 +274,19 @@ def suggestions(region: str | None = None) -> list[str]:
             out.append(f"{prefix}.{model_id}")
     out.extend(MODELS)
     return out
+
+
+def price_for(
+    model_id: str, overrides: dict[str, tuple[float, float]] | None = None
+) -> tuple[float, float] | None:
+    """(input, output) USD per million tokens: config.toml's [prices] for the id or its base
+    model first, then the catalog; None when unknown. Always an estimate."""
+    overrides = overrides or {}
+    base = base_model_id(model_id)
+    for key in (model_id, base):
+        if key in overrides:
+            return overrides[key]
+    info = lookup(model_id)
+    if info.price_in is None or info.price_out is None:
+        return None
+    return (info.price_in, info.price_out)

@@ -63,6 +63,45 @@ class Prepared:
         return "converse_stream", {"modelId": self.model_id, **self.body}
 
 
+def request_json(prepared: Prepared) -> str:
+    """The request body exactly as sent, pretty-printed (it never holds credentials)."""
+    return json.dumps(prepared.body, indent=2, ensure_ascii=False)
+
+
+def boto3_snippet(prepared: Prepared, region: str) -> str:
+    """Python that sends the same request with boto3 and prints the reply as it streams."""
+    body = request_json(prepared)
+    head = (
+        "import json\n\nimport boto3\n\n"
+        f'client = boto3.client("bedrock-runtime", region_name={region!r})\n'
+        f"body = {body}\n\n"
+    )
+    if prepared.operation == CONVERSE_STREAM:
+        return head + (
+            f"response = client.converse_stream(modelId={prepared.model_id!r}, **body)\n"
+            'for event in response["stream"]:\n'
+            '    if "contentBlockDelta" in event:\n'
+            '        print(event["contentBlockDelta"]["delta"].get("text", ""), end="")\n'
+            '    elif "messageStop" in event:\n'
+            '        print("\\n[stop:", event["messageStop"]["stopReason"] + "]")\n'
+        )
+    text = (
+        '        print(chunk.get("completion", ""), end="")\n'
+        if prepared.format == catalog.TEXT_COMPLETION
+        else '        if chunk["type"] == "content_block_delta":\n'
+        '            print(chunk["delta"].get("text", ""), end="")\n'
+    )
+    return head + (
+        "response = client.invoke_model_with_response_stream(\n"
+        f"    modelId={prepared.model_id!r},\n"
+        "    body=json.dumps(body),\n"
+        ")\n"
+        'for event in response["body"]:\n'
+        '    if "chunk" in event:\n'
+        '        chunk = json.loads(event["chunk"]["bytes"])\n' + text
+    )
+
+
 def turns_from_messages(messages: Sequence[Any]) -> list[Turn]:
     """The turns to send, in the API's shape.
 

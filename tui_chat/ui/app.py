@@ -30,6 +30,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 from textual.worker import Worker, get_current_worker
 
+from tui_chat import presets
 from tui_chat.bedrock import catalog
 from tui_chat.bedrock.client import likely_has_credentials
 from tui_chat.bedrock.errors import BedrockError, from_exception
@@ -43,10 +44,11 @@ from tui_chat.params import ParamError
 from tui_chat.sanitize import for_display
 from tui_chat.store import SaveResult, SessionStore, StoreError, write_atomic
 from tui_chat.ui.clipboard import code_blocks, copy_locally, local_tool, osc52
-from tui_chat.ui.format import model_name
+from tui_chat.ui.format import conversation_usage, model_name, usage_words
 from tui_chat.ui.messages import StreamEnded, StreamText
 from tui_chat.ui.screens.dialogs import AskText, CodePicker, Confirm
 from tui_chat.ui.screens.help import HelpScreen
+from tui_chat.ui.screens.request import RequestScreen
 from tui_chat.ui.themes import DEFAULT_THEME, load_all
 from tui_chat.ui.widgets.conversation_list import ConversationList, ConversationPane, Entry
 from tui_chat.ui.widgets.message_view import AssistantTurn, MessageView, UserTurn
@@ -79,6 +81,10 @@ class ActiveStream:
     worker: Worker | None = None
     cancelled: bool = False
     started: float = field(default_factory=time.monotonic)
+    base_usage: dict[str, int] = field(default_factory=dict)  # a continued reply's usage so far
+
+    def __post_init__(self) -> None:
+        self.base_text = self.message.content  # a continued reply's text so far
 
 
 class TitleBar(Horizontal):
@@ -88,6 +94,7 @@ class TitleBar(Horizontal):
     TitleBar { height: 1; background: $panel; }
     TitleBar > #title { width: 1fr; padding: 0 1; text-style: bold; }
     TitleBar > #status { width: auto; padding: 0 1; color: $text-muted; }
+    TitleBar > #usage { width: auto; padding: 0 1; color: $text-muted; }
     TitleBar > #badge { width: auto; padding: 0 1; background: $warning; color: $text;
                         text-style: bold; display: none; }
     TitleBar.-demo > #badge { display: block; }
@@ -95,11 +102,15 @@ class TitleBar(Horizontal):
 
     def compose(self):
         yield Static("tui-chat", id="title")
+        yield Static("", id="usage")
         yield Static("", id="status")
         yield Static("DEMO", id="badge")
 
     def set_title(self, title: str) -> None:
         self.query_one("#title", Static).update(Text(f"tui-chat · {for_display(title)}"))
+
+    def set_usage(self, words: str) -> None:
+        self.query_one("#usage", Static).update(Text(words))
 
     def set_status(self, model: str, region: str, endpoint: str = "") -> None:
         parts = [model_name(model) if model else "no model", region or "region?"]
@@ -126,6 +137,9 @@ class ChatApp(App):
         Binding("ctrl+y", "copy_reply", "Copy"),
         Binding("f1", "help", "Help"),
         Binding("f2", "rename", "Rename", show=False),
+        Binding("ctrl+t", "continue", "Continue"),
+        Binding("alt+left", "flip(-1)", "Previous alternative", show=False),
+        Binding("alt+right", "flip(1)", "Next alternative", show=False),
     ]
 
     def __init__(self, settings: Settings | None = None) -> None:
@@ -144,6 +158,8 @@ class ChatApp(App):
         self.conversation = Conversation.new(self.settings.defaults)
         self.loaded: dict[str, Conversation] = {}
         self.streams: dict[str, ActiveStream] = {}
+        #: The last request sent in each conversation (for "show request").
+        self.last_requests: dict[str, Prepared] = {}
         self._request_ids = itertools.count(1)
         self._engine = None
         self._demo = None
@@ -318,6 +334,10 @@ class ChatApp(App):
             log.debug("warm-up failed: %s", type(error).__name__)
         self.call_from_thread(self._update_status)
 
+    def _update_usage(self) -> None:
+        totals = conversation_usage(self.conversation.messages, self.settings.prices)
+        self.query_one(TitleBar).set_usage(usage_words(*totals))
+
     def _update_status(self) -> None:
         region = self.settings.region or ""
         endpoint = ""
@@ -433,6 +453,7 @@ class ChatApp(App):
         self.query_one(TitleBar).set_title(conversation.title)
         self.query_one(ConversationList).select_current(conversation.id)
         self._update_status()
+        self._update_usage()
 
     # -- sending -------------------------------------------------------------------------------
 
@@ -491,14 +512,21 @@ class ChatApp(App):
         return True
 
     async def _start_reply(
-        self, conversation: Conversation, previous: Message | None = None
+        self,
+        conversation: Conversation,
+        previous: Message | None = None,
+        continuing: Message | None = None,
     ) -> None:
-        """Send the conversation's turns and stream the reply into a new assistant message."""
+        """Send the conversation's turns and stream the reply into a new assistant message,
+        or, `continuing` a reply cut at max tokens, onto the end of that one."""
         view = self.query_one(MessageView)
         sending = [m for m in conversation.messages if m.status != "streaming"]
         try:
             prepared = prepare(sending, conversation.params)
         except ParamError as error:
+            if continuing is not None:
+                self.say(f"Cannot continue this reply: {error}.", severity="warning")
+                return
             failed = Message(
                 role="assistant",
                 content="",
@@ -511,18 +539,28 @@ class ChatApp(App):
             if conversation is self.conversation:
                 await view.add_turn(failed)
             return
-        message = Message(
-            role="assistant",
-            content="",
-            status="streaming",
-            params=prepared.sent,
-            omitted=list(prepared.omitted),
-        )
-        conversation.messages.append(message)
+        self.last_requests[conversation.id] = prepared
+        if continuing is not None:
+            message = continuing
+            message.content = message.content.rstrip()  # as sent: the model goes on from here
+            message.status = "streaming"
+        else:
+            message = Message(
+                role="assistant",
+                content="",
+                status="streaming",
+                params=prepared.sent,
+                omitted=list(prepared.omitted),
+            )
+            conversation.messages.append(message)
         stream = ActiveStream(conversation, message, next(self._request_ids), prepared, previous)
+        stream.base_usage = dict(message.usage) if continuing is not None else {}
         self.streams[conversation.id] = stream
         if conversation is self.conversation:
-            await view.add_turn(message, streaming=True)
+            if continuing is not None:
+                await view.restream(message)
+            else:
+                await view.add_turn(message, streaming=True)
         self._refresh_entry(conversation)
         stream.worker = self.run_worker(
             lambda: self._stream_worker(stream),
@@ -569,7 +607,7 @@ class ChatApp(App):
                 return
             if received and now - last_checkpoint >= CHECKPOINT_SECONDS:
                 last_checkpoint = now
-                self._checkpoint(stream, "".join(received))
+                self._checkpoint(stream, stream.base_text + "".join(received))
 
     def _checkpoint(self, stream: ActiveStream, text: str) -> None:
         partial = Message(
@@ -610,7 +648,12 @@ class ChatApp(App):
             message.status = "complete"
             message.stop_reason = event.stop.reason
             message.stop_sequence = event.stop.stop_sequence
-            message.usage = event.stop.usage.as_dict()
+            usage = event.stop.usage.as_dict()
+            for key in ("output_tokens", "latency_ms"):
+                usage[key] = usage.get(key, 0) + stream.base_usage.get(key, 0)
+            if "first_token_ms" in stream.base_usage:
+                usage["first_token_ms"] = stream.base_usage["first_token_ms"]
+            message.usage = usage
         else:
             error = event.error or BedrockError("unknown")
             message.status = "error"
@@ -624,14 +667,15 @@ class ChatApp(App):
         conversation = stream.conversation
         self.streams.pop(conversation.id, None)
         message = stream.message
-        previous = stream.previous
-        if previous is not None and (previous.content or previous.alternatives):
-            # Regenerated: earlier replies are kept as alternatives of this turn.
-            kept = Message(**{**previous.__dict__, "alternatives": []})
-            message.alternatives = [*previous.alternatives, kept]
+        if stream.previous is not None:
+            # Regenerated: earlier replies are kept as alternatives of this turn (a failed
+            # empty one is simply replaced).
+            combined = stream.previous.with_new_reply(message)
+            message.alternatives, message.extra = combined.alternatives, combined.extra
         conversation.touch()
         self._save(conversation)
         self.store.clear_checkpoint(conversation.id)
+        self.refresh_bindings()
         try:
             view = self.query_one(MessageView)
         except NoMatches:  # the app is closing
@@ -640,6 +684,8 @@ class ChatApp(App):
         if conversation is self.conversation and turn is not None and turn.message is message:
             turn.finish()
             view.streaming_turn = None
+        if conversation is self.conversation:
+            self._update_usage()
         if message.status == "error" and conversation is not self.conversation:
             self.say(f"A reply in “{conversation.title}” failed.", severity="warning")
 
@@ -653,6 +699,12 @@ class ChatApp(App):
         self._finish(stream)
 
     # -- actions -------------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "continue":
+            last = self.conversation.messages[-1] if self.conversation.messages else None
+            return bool(last and last.stop_reason == "max_tokens" and last.status == "complete")
+        return True
 
     def action_escape(self) -> None:
         stream = self.streams.get(self.conversation.id)
@@ -865,6 +917,104 @@ class ChatApp(App):
 
         self.push_screen(AskText("Export to Markdown file:", suggestion), answered)
 
+    async def action_continue(self) -> None:
+        """Ask the model to go on with a reply that stopped at max tokens; the continuation
+        is appended to the same reply."""
+        conversation = self.conversation
+        if conversation.id in self.streams:
+            self.say("A reply is still streaming.")
+            return
+        last = conversation.messages[-1] if conversation.messages else None
+        if last is None or last.role != "assistant" or last.stop_reason != "max_tokens":
+            self.say("Only a reply that stopped at max tokens can be continued.")
+            return
+        await self._start_reply(conversation, continuing=last)
+
+    def action_show_request(self) -> None:
+        """The exact JSON body of the last request in this conversation, and boto3 code that
+        sends it (the next request's body when nothing was sent yet in this session)."""
+        conversation = self.conversation
+        prepared = self.last_requests.get(conversation.id)
+        heading = "The last request sent in this conversation"
+        if prepared is None:
+            try:
+                prepared = prepare(
+                    [m for m in conversation.messages if m.status != "streaming"]
+                    or [Message(role="user", content="(your next prompt)")],
+                    conversation.params,
+                )
+            except ParamError as error:
+                self.say(f"No request to show: {error}.", severity="warning")
+                return
+            heading = "What the next request would send (nothing sent yet in this session)"
+        region = self.settings.region or DEMO_REGION
+        if self._engine is not None:
+            try:
+                region = self._engine.connection.region
+            except BedrockError:
+                pass
+        self.push_screen(RequestScreen(prepared, region, heading))
+
+    def action_save_preset(self) -> None:
+        params = self.conversation.params
+
+        def answered(name: str | None) -> None:
+            if not name or not name.strip():
+                return
+            try:
+                where = presets.save(name, params, self.settings, self.state)
+            except ParamError as error:
+                self.say(f"Not saved: {error}.", severity="warning")
+                return
+            except OSError as error:
+                self.say(f"Could not save the preset: {error}", severity="error")
+                return
+            self.say(f"Saved preset “{name.strip()}” in {where}.")
+
+        self.push_screen(AskText("Save the sidebar's parameters as preset named:"), answered)
+
+    def apply_preset(self, name: str) -> None:
+        preset = presets.all_presets(self.settings, self.state).get(name)
+        if preset is None:
+            self.say(f"No preset named “{name}”.", severity="warning")
+            return
+        try:
+            params = presets.apply(preset, self.conversation.params)
+        except ParamError as error:
+            self.say(f"Preset “{name}” not applied: {error}.", severity="warning")
+            return
+        self.conversation.params = params
+        self.query_one(ParamSidebar).show(params)
+        self._update_status()
+        self._schedule_param_save()
+        self.say(f"Applied preset “{name}”.")
+
+    def _target_reply(self) -> Message | None:
+        focused = self._focused_message()
+        if focused is not None and focused.role == "assistant":
+            return focused
+        return self.conversation.last_assistant()
+
+    async def action_flip(self, delta: int) -> None:
+        """Show the previous or next alternative reply of the focused (or last) reply; the
+        one shown is what the conversation continues from."""
+        conversation = self.conversation
+        message = self._target_reply()
+        if message is None or not message.alternatives:
+            self.say("This reply has no alternatives: ctrl+r regenerates it.")
+            return
+        if conversation.id in self.streams:
+            self.say("Wait for the reply to finish (or Escape) before flipping.")
+            return
+        index = conversation.messages.index(message)
+        chosen = message.choose(message.chosen_index() + delta)
+        conversation.messages[index] = chosen
+        self._save(conversation)
+        view = self.query_one(MessageView)
+        turn = await view.replace_message(message, chosen)
+        if turn is not None:
+            turn.focus()
+
     def action_rename(self) -> None:
         conversation = self.conversation
         if not self.store.exists(conversation.id):
@@ -1026,6 +1176,31 @@ class ChatApp(App):
         )
         yield SystemCommand(
             "Delete conversation", "Remove this conversation's file", self.action_delete
+        )
+        yield SystemCommand(
+            "Save sidebar as preset", "Name the current parameters", self.action_save_preset
+        )
+        for name in sorted(presets.all_presets(self.settings, self.state)):
+            yield SystemCommand(
+                f"Apply preset: {name}",
+                "Set the sidebar to this preset",
+                lambda name=name: self.apply_preset(name),
+            )
+        yield SystemCommand(
+            "Continue the reply", "Go on after max tokens (ctrl+t)", self.action_continue
+        )
+        yield SystemCommand(
+            "Show request", "The exact JSON body and boto3 code", self.action_show_request
+        )
+        yield SystemCommand(
+            "Previous alternative reply",
+            "alt+left, or [ on a focused reply",
+            lambda: self.run_action("flip(-1)"),
+        )
+        yield SystemCommand(
+            "Next alternative reply",
+            "alt+right, or ] on a focused reply",
+            lambda: self.run_action("flip(1)"),
         )
         yield SystemCommand(
             "Copy code block", "From the focused message or the last reply", self.action_copy_code

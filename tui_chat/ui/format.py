@@ -43,24 +43,40 @@ def _seconds(ms: int | float) -> str:
     return f"{ms / 1000:.1f} s" if ms >= 100 else f"{ms:.0f} ms"
 
 
-def params_words(params: dict) -> str:
-    parts = []
+def params_text(params: dict, highlight: set[str] | frozenset[str] = frozenset()) -> Text:
+    """The parameters that were sent; those in `highlight` (they differ between replies to
+    the same turn) stand out."""
+    text = Text()
     for name, label in _PARAM_LABELS.items():
         if name not in params:
             continue
         value = params[name]
         if name == "stop_sequences":
             shown = ", ".join(f"“{for_display(s)}”".replace("\n", "\\n") for s in value)
-            parts.append(f"{label} {shown}")
         else:
-            parts.append(f"{label} {value:g}" if isinstance(value, float) else f"{label} {value}")
+            shown = f"{value:g}" if isinstance(value, float) else str(value)
+        if text:
+            text.append(" · ", style="dim")
+        text.append(f"{label} {shown}", style="bold reverse" if name in highlight else "dim")
     if params.get("system"):
-        parts.append("system prompt")
-    return " · ".join(parts)
+        text.append((" · " if text else "") + "system prompt", style="dim")
+    if "model" in highlight:
+        text.append(" · " if text else "", style="dim")
+        text.append(f"model {params.get('model', '')}", style="bold reverse")
+    return text
 
 
-def describe_reply(message: Message) -> Text:
-    """The quiet line under a reply: how it ended, tokens, times, parameters sent."""
+def differing(replies: list[Message]) -> set[str]:
+    """Parameters whose values are not the same across these replies."""
+    if len(replies) < 2:
+        return set()
+    names = {name for reply in replies for name in reply.params}
+    return {name for name in names if len({repr(r.params.get(name)) for r in replies}) > 1}
+
+
+def describe_reply(message: Message, replies: list[Message] | None = None) -> Text:
+    """The quiet line under a reply: how it ended, tokens, times, parameters sent (those
+    that differ from its alternatives highlighted)."""
     parts: list[str] = []
     if message.status == "cancelled":
         parts.append("cancelled")
@@ -73,14 +89,16 @@ def describe_reply(message: Message) -> Text:
     usage = message.usage
     if usage.get("input_tokens") or usage.get("output_tokens"):
         parts.append(f"{usage.get('input_tokens', 0)} in → {usage.get('output_tokens', 0)} out")
-    if usage.get("first_token_ms") is not None and "first_token_ms" in usage:
+    if usage.get("first_token_ms") is not None:
         parts.append(f"first token {_seconds(usage['first_token_ms'])}")
     if usage.get("latency_ms"):
         parts.append(f"{_seconds(usage['latency_ms'])} total")
-    sent = params_words(message.params)
-    if sent:
-        parts.append(sent)
     text = Text(" · ".join(parts), style="dim")
+    sent = params_text(message.params, differing(replies or []))
+    if sent:
+        if parts:
+            text.append(" · ", style="dim")
+        text.append_text(sent)
     for name in message.omitted:
         why = _OMITTED_WHY.get(name, "the model's rules")
         text.append(f"\nleft out {name}: {why}", style="dim italic")
@@ -131,3 +149,37 @@ def model_name(model: str) -> str:
     if "inference-profile/" in scope or scope.startswith("arn:"):
         scope = ""
     return f"{info.name} ({scope})" if scope else info.name
+
+
+def conversation_usage(
+    messages: list[Message], prices: dict[str, tuple[float, float]] | None = None
+) -> tuple[int, int, float | None]:
+    """Tokens in and out over every reply (alternatives too: they were paid for) and the
+    estimated cost in USD (None when no reply's model has a known price)."""
+    tokens_in = tokens_out = 0
+    cost: float | None = None
+    for message in messages:
+        if message.role != "assistant":
+            continue
+        for reply in message.replies():
+            used_in = int(reply.usage.get("input_tokens", 0) or 0)
+            used_out = int(reply.usage.get("output_tokens", 0) or 0)
+            tokens_in += used_in
+            tokens_out += used_out
+            price = catalog.price_for(str(reply.params.get("model", "")), prices)
+            if price is not None and (used_in or used_out):
+                cost = (cost or 0.0) + (used_in * price[0] + used_out * price[1]) / 1e6
+    return tokens_in, tokens_out, cost
+
+
+def usage_words(tokens_in: int, tokens_out: int, cost: float | None) -> str:
+    if not tokens_in and not tokens_out:
+        return ""
+
+    def short(n: int) -> str:
+        return f"{n / 1000:.1f}k" if n >= 1000 else str(n)
+
+    words = f"Σ {short(tokens_in)} in · {short(tokens_out)} out"
+    if cost is not None:
+        words += f" · ≈${cost:.4f} est." if cost < 0.01 else f" · ≈${cost:.2f} est."
+    return words

@@ -151,9 +151,21 @@ class AssistantTurn(TurnKeys, Vertical, can_focus=True):
         self.streaming = streaming
         self.body = ReplyBody(message.content, code_style, streaming=streaming)
 
+    BINDINGS: ClassVar = [
+        Binding("left,[", "app.flip(-1)", "Previous alternative", show=False),
+        Binding("right,]", "app.flip(1)", "Next alternative", show=False),
+    ]
+
+    def _label_text(self) -> Text:
+        label = Text(model_name(str(self.message.params.get("model", ""))))
+        count = self.message.alternative_count()
+        if count > 1:
+            label.append(f"  reply {self.message.chosen_index() + 1}/{count}", style="bold")
+            label.append("  [ ] flip", style="dim")
+        return label
+
     def compose(self):
-        model = str(self.message.params.get("model", ""))
-        yield Static(Text(model_name(model)), classes="turn-label")
+        yield Static(self._label_text(), classes="turn-label")
         yield self.body
         yield Static(self._footer_text(), classes="reply-footer")
         error = Static(self._error_text(), classes="error-block")
@@ -163,7 +175,7 @@ class AssistantTurn(TurnKeys, Vertical, can_focus=True):
     def _footer_text(self) -> Text:
         if self.streaming:
             return Text("streaming… (Escape cancels)")
-        return describe_reply(self.message)
+        return describe_reply(self.message, self.message.replies())
 
     def _error_text(self) -> Text:
         return error_text(self.message) if self.message.status == "error" else Text("")
@@ -175,6 +187,7 @@ class AssistantTurn(TurnKeys, Vertical, can_focus=True):
         """The reply ended (complete, cancelled or failed): show how."""
         self.streaming = False
         self.body.finish()
+        self.query_one(".turn-label", Static).update(self._label_text())
         self.query_one(".reply-footer", Static).update(self._footer_text())
         error = self.query_one(".error-block", Static)
         error.update(self._error_text())
@@ -264,6 +277,28 @@ class MessageView(VerticalScroll, can_focus=True):
         await self.mount(widget)
         self.anchor()
         return widget
+
+    async def replace_message(self, old: Message, new: Message) -> Widget | None:
+        """Show `new` where `old` was (flipping between alternative replies)."""
+        self._messages = [new if m is old else m for m in self._messages]
+        for turn in self.query(AssistantTurn):
+            if turn.message is old:
+                replacement = self._turn(new)
+                await self.mount(replacement, after=turn)
+                await turn.remove()
+                return replacement
+        return None
+
+    async def restream(self, message: Message) -> Widget | None:
+        """Show `message` as streaming again (a reply being continued)."""
+        for turn in self.query(AssistantTurn):
+            if turn.message is message:
+                replacement = self._turn(message, streaming=True)
+                await self.mount(replacement, after=turn)
+                await turn.remove()
+                self.anchor()
+                return replacement
+        return None
 
     async def replace_turn(self, message: Message, streaming: bool = False) -> Widget:
         """Swap the last assistant turn's widget for a fresh one (retry/regenerate)."""

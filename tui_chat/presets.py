@@ -1,0 +1,97 @@
+"""Presets: named parameter sets, saved from the sidebar and applied to any conversation.
+
+A new preset is appended to config.toml as a `[presets.NAME]` table, so the file's comments
+and layout stay exactly as they were; the app never rewrites what is already there. When that
+cannot be done safely (the file does not parse, the name already exists there, or the result
+would not parse), the preset goes into state.toml instead, which the app owns.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+from tui_chat.config import Settings, State
+from tui_chat.params import ParamError, Params
+from tui_chat.store import write_atomic
+
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")
+SAVED = (
+    "model",
+    "max_tokens_to_sample",
+    "temperature",
+    "top_p",
+    "top_k",
+    "stop_sequences",
+    "system",
+)
+
+
+def check_name(name: str) -> str:
+    name = name.strip()
+    if not NAME.match(name):
+        raise ParamError("preset name", name, "letters, digits, - or _ (up to 40)")
+    return name
+
+
+def all_presets(settings: Settings, state: State) -> dict[str, dict[str, Any]]:
+    """Every preset; one saved in state.toml wins over config.toml's of the same name."""
+    return {**settings.presets, **state.presets}
+
+
+def values_of(params: Params) -> dict[str, Any]:
+    data = params.to_dict()
+    return {name: data[name] for name in SAVED}
+
+
+def save(name: str, params: Params, settings: Settings, state: State) -> str:
+    """Save `params` as preset `name`; returns where it went: "config.toml" or "state.toml"."""
+    name = check_name(name)
+    values = values_of(params)
+    if _append_to_config(settings.paths.config_file, name, values):
+        settings.presets[name] = values
+        state.presets.pop(name, None)
+        state.save(settings.paths.state_file)
+        return "config.toml"
+    state.presets[name] = values
+    state.save(settings.paths.state_file)
+    return "state.toml"
+
+
+def _append_to_config(path: Path, name: str, values: dict[str, Any]) -> bool:
+    try:
+        original = path.read_text(encoding="utf-8") if path.exists() else ""
+        current = tomllib.loads(original)
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return False
+    presets = current.get("presets", {})
+    if not isinstance(presets, dict) or name in presets:
+        return False
+    block = tomli_w.dumps({"presets": {name: values}})
+    separator = (
+        ""
+        if not original or original.endswith("\n\n")
+        else ("\n" if original.endswith("\n") else "\n\n")
+    )
+    updated = f"{original}{separator}{block}"
+    try:
+        if tomllib.loads(updated).get("presets", {}).get(name) != values:
+            return False
+    except tomllib.TOMLDecodeError:
+        return False
+    mode = 0o600
+    if path.exists():
+        mode = os.stat(path).st_mode & 0o777
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(path, updated, mode=mode)
+    return True
+
+
+def apply(preset: dict[str, Any], params: Params) -> Params:
+    """`params` with the preset's values (a preset may hold only some parameters)."""
+    return Params.from_dict(preset, base=params)
