@@ -8,7 +8,7 @@ from textual.widgets import Input
 
 from tui_chat.ui.widgets.message_view import AssistantTurn
 
-from .conftest import rendered_text, send, wait_idle
+from .conftest import rendered_text, send, wait_for, wait_idle
 
 
 async def set_field(pilot, selector: str, value: str) -> None:
@@ -207,3 +207,59 @@ async def test_presets_from_the_palette(make_app, emulator):
         await wait_idle(pilot, app)
         body = emulator.requests[-1].body
         assert body["temperature"] == 0.15 and body["top_k"] == 12
+
+
+async def test_models_from_the_account_are_offered_and_cached(
+    make_app, emulator, isolated_environment
+):
+    from tui_chat.emulator import Fault
+    from tui_chat.ui.screens.dialogs import ModelPicker
+
+    from .conftest import wait_for, wait_for_screen
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.models is not None)
+        ids = {m.model_id: m for m in app.models}
+        assert ids["us.anthropic.claude-sonnet-4-5-20250929-v1:0"].streams_text
+        assert not ids["amazon.titan-embed-text-v2:0"].streams_text
+        assert not ids["anthropic.claude-sonnet-4-5-20250929-v1:0"].streams_text  # profile only
+        suggester = app.query_one("#model", Input).suggester
+        suggestion = await suggester.get_suggestion("us.anthropic.claude-sonnet-4-5")
+        assert suggestion == "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
+        hint = rendered_text(app.query_one("#hint-model"))
+        assert "streams text" in hint
+        await set_field(pilot, "#model", "amazon.titan-embed-text-v2:0")
+        assert "outputs embedding" in rendered_text(app.query_one("#hint-model"))
+        app.action_choose_model()
+        await wait_for_screen(pilot, ModelPicker, "OptionList")
+        await pilot.press("enter")  # the first offered model streams text
+        await pilot.pause()
+        assert ids[app.conversation.params.model].streams_text
+    operations = [r.operation for r in emulator.requests]
+    assert operations.count("ListFoundationModels") == 1
+    # A second start within a day uses the cache, even if Bedrock cannot be asked.
+    emulator.add_fault(Fault("access_denied", operation="ListFoundationModels", times=None))
+    again = make_app()
+    async with again.run_test() as pilot:
+        await wait_for(pilot, lambda: again.models is not None)
+    assert [r.operation for r in emulator.requests].count("ListFoundationModels") == 1
+
+
+async def test_offline_the_catalog_stands_in(make_app, emulator):
+    from tui_chat.emulator import Fault
+    from tui_chat.ui.screens.dialogs import ModelPicker
+
+    from .conftest import wait_for_screen
+
+    emulator.add_fault(Fault("access_denied", operation="ListFoundationModels", times=None))
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(
+            pilot, lambda: any(w.name == "_warm_up" and w.is_finished for w in app.workers) or True
+        )
+        await pilot.pause(0.5)
+        assert app.models is None
+        app.action_choose_model()
+        await wait_for_screen(pilot, ModelPicker, "OptionList")
+        assert "catalog" in rendered_text(app.screen.query_one(".question"))

@@ -31,7 +31,7 @@ from textual.widgets import Footer, Input, Static
 from textual.worker import Worker, get_current_worker
 
 from tui_chat import presets
-from tui_chat.bedrock import catalog
+from tui_chat.bedrock import catalog, models
 from tui_chat.bedrock.client import likely_has_credentials
 from tui_chat.bedrock.errors import BedrockError, from_exception
 from tui_chat.bedrock.events import Failure, Stop, TextDelta
@@ -46,7 +46,7 @@ from tui_chat.store import SaveResult, SessionStore, StoreError, write_atomic
 from tui_chat.ui.clipboard import code_blocks, copy_locally, local_tool, osc52
 from tui_chat.ui.format import conversation_usage, model_name, usage_words
 from tui_chat.ui.messages import StreamEnded, StreamText
-from tui_chat.ui.screens.dialogs import AskText, CodePicker, Confirm
+from tui_chat.ui.screens.dialogs import AskText, CodePicker, Confirm, ModelPicker
 from tui_chat.ui.screens.help import HelpScreen
 from tui_chat.ui.screens.request import RequestScreen
 from tui_chat.ui.themes import DEFAULT_THEME, load_all
@@ -158,6 +158,9 @@ class ChatApp(App):
         self.conversation = Conversation.new(self.settings.defaults)
         self.loaded: dict[str, Conversation] = {}
         self.streams: dict[str, ActiveStream] = {}
+        #: The account's models once fetched (None: offline, or not yet).
+        self.models: list[models.ModelEntry] | None = None
+        self.models_checked = False
         #: The last request sent in each conversation (for "show request").
         self.last_requests: dict[str, Prepared] = {}
         self._request_ids = itertools.count(1)
@@ -333,6 +336,45 @@ class ChatApp(App):
         except Exception as error:  # a broken AWS config must not stop the app
             log.debug("warm-up failed: %s", type(error).__name__)
         self.call_from_thread(self._update_status)
+        self._load_models()
+
+    def _load_models(self) -> None:
+        """The account's models, from the day-old cache or Bedrock (in the warm-up thread)."""
+        try:
+            engine = self.engine()
+            connection = engine.connection
+            path = models.cache_path(
+                self.settings.paths.cache_dir, connection.region, connection.endpoint_control
+            )
+            found = models.load_cache(path)
+            if found is None:
+                found = models.fetch(engine.control())
+                models.save_cache(path, found)
+        except Exception as error:  # offline, or not allowed to list: the catalog stands in
+            log.debug("model list unavailable: %s", type(error).__name__)
+            found = None
+        self.call_from_thread(self._show_models, found)
+
+    def _show_models(self, found: list[models.ModelEntry] | None) -> None:
+        self.models_checked = True
+        if found is None:
+            return
+        self.models = found
+        try:
+            self.query_one(ParamSidebar).set_models(found)
+        except NoMatches:
+            pass
+
+    def action_choose_model(self) -> None:
+        def chosen(model_id: str | None) -> None:
+            if model_id:
+                field = self.query_one("#model", Input)
+                field.value = model_id
+                self.say(f"Model set to {model_id}.")
+
+        self.push_screen(
+            ModelPicker(self.models, catalog.suggestions(self.settings.region)), chosen
+        )
 
     def _update_usage(self) -> None:
         totals = conversation_usage(self.conversation.messages, self.settings.prices)
@@ -1176,6 +1218,11 @@ class ChatApp(App):
         )
         yield SystemCommand(
             "Delete conversation", "Remove this conversation's file", self.action_delete
+        )
+        yield SystemCommand(
+            "Choose model",
+            "From your account's models (or the catalog offline)",
+            self.action_choose_model,
         )
         yield SystemCommand(
             "Save sidebar as preset", "Name the current parameters", self.action_save_preset

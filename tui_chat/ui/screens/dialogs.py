@@ -11,6 +11,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from tui_chat.bedrock.models import ModelEntry
 from tui_chat.sanitize import for_display
 
 _CSS = """
@@ -119,6 +120,53 @@ class CodePicker(ModalScreen[int | None]):
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
         self.dismiss(event.option_index)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ModelPicker(ModalScreen[str | None]):
+    """Pick a model id: the account's models (marked by whether they stream text), or the
+    catalog's suggestions when the account's list is not available."""
+
+    BINDINGS: ClassVar = [Binding("escape", "cancel", "Cancel")]
+    DEFAULT_CSS = (
+        _CSS.format(name="ModelPicker")
+        + """
+    ModelPicker > Vertical { width: 90; }
+    ModelPicker OptionList { height: auto; max-height: 20; }
+    """
+    )
+    AUTO_FOCUS = "OptionList"
+
+    def __init__(self, models: list[ModelEntry] | None, fallback: list[str]) -> None:
+        super().__init__()
+        self.models = models
+        self.fallback = fallback
+
+    def compose(self):
+        options = []
+        if self.models is None:
+            heading = "Models from the catalog (your account's list is not available offline)"
+            for model_id in self.fallback:
+                options.append(Option(Text(model_id), id=model_id))
+        else:
+            heading = "Models in your account (✓ streams text)"
+            ordered = sorted(self.models, key=lambda m: (not m.streams_text, m.kind, m.name))
+            for model in ordered:
+                label = Text("✓ " if model.streams_text else "  ", style="bold")
+                label.append(for_display(model.name))
+                label.append(f"  {for_display(model.model_id)}", style="dim")
+                if not model.streams_text:
+                    label.append(f"  ({model.note})", style="italic dim")
+                options.append(Option(label, id=model.model_id, disabled=not model.streams_text))
+        with Vertical():
+            yield Static(Text(heading), classes="question")
+            yield OptionList(*options)
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.dismiss(event.option.id)
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -15,6 +15,7 @@ from textual.widgets import Button, Input, Static, TextArea
 
 from tui_chat.bedrock import catalog
 from tui_chat.bedrock.formats import choose_params
+from tui_chat.bedrock.models import ModelEntry
 from tui_chat.params import (
     SEED_DEFAULTS,
     SPECS,
@@ -75,6 +76,16 @@ class ParamSidebar(VerticalScroll):
         self.params = params
         self._suggestions = suggestions
         self.invalid: dict[str, str] = {}
+        #: Models from the account (None until fetched, or offline).
+        self.models: dict[str, ModelEntry] | None = None
+
+    def set_models(self, models: list[ModelEntry]) -> None:
+        """Offer the account's models that stream text first, then the catalog's."""
+        self.models = {m.model_id: m for m in models}
+        streaming = [m.model_id for m in models if m.streams_text]
+        ordered = list(dict.fromkeys([*streaming, *self._suggestions]))
+        self.query_one("#model", Input).suggester = SuggestFromList(ordered, case_sensitive=False)
+        self._refresh_hints()
 
     def compose(self):
         params = self.params
@@ -219,6 +230,15 @@ class ParamSidebar(VerticalScroll):
             info.format, "Converse"
         )
         model_hint = f"{info.name}, {kind}" if info.known else f"unknown model, {kind}"
+        if self.models is not None:
+            entry = self.models.get(self.params.model)
+            if entry is None:
+                if not self.params.model.startswith("arn:"):
+                    model_hint += "; not in your account's list"
+            elif entry.streams_text:
+                model_hint += "; streams text"
+            else:
+                model_hint += f"; {entry.note}"
         self.query_one("#hint-model", Static).update(Text(model_hint, style="dim"))
         rules = self.query_one("#rules", Static)
         try:

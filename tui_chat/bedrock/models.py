@@ -1,0 +1,114 @@
+"""Models from the account: foundation models and inference profiles, cached for a day.
+
+The list comes from the Bedrock control plane (ListFoundationModels, ListInferenceProfiles)
+and says which ids stream text here: a foundation model whose output is text and that
+supports streaming, callable on demand; and every inference profile over such a model.
+Offline, or before the first fetch, the catalog's suggestions stand in.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from tui_chat.bedrock.catalog import base_model_id
+
+CACHE_SECONDS = 24 * 3600
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    model_id: str
+    name: str
+    provider: str
+    kind: str  # "foundation" | "profile"
+    streams_text: bool
+    note: str = ""  # why it does not stream text here, when it does not
+
+    def label(self) -> str:
+        mark = "streams text" if self.streams_text else self.note or "does not stream text"
+        return f"{self.name} · {mark}"
+
+
+def _foundation(summary: dict[str, Any]) -> ModelEntry:
+    outputs = summary.get("outputModalities") or []
+    streaming = bool(summary.get("responseStreamingSupported"))
+    on_demand = "ON_DEMAND" in (summary.get("inferenceTypesSupported") or [])
+    note = ""
+    if "TEXT" not in outputs:
+        note = f"outputs {', '.join(outputs).lower() or 'no text'}"
+    elif not streaming:
+        note = "no streaming"
+    elif not on_demand:
+        note = "use an inference profile"
+    return ModelEntry(
+        model_id=summary.get("modelId", ""),
+        name=summary.get("modelName", summary.get("modelId", "")),
+        provider=summary.get("providerName", ""),
+        kind="foundation",
+        streams_text=not note,
+        note=note,
+    )
+
+
+def fetch(control: Any) -> list[ModelEntry]:
+    """Ask Bedrock (a boto3 `bedrock` client) for the models this account can see."""
+    summaries = control.list_foundation_models().get("modelSummaries", [])
+    foundations = [_foundation(s) for s in summaries]
+    text_models = {
+        e.model_id
+        for e, s in zip(foundations, summaries, strict=True)
+        if "TEXT" in (s.get("outputModalities") or []) and s.get("responseStreamingSupported")
+    }
+    profiles: list[ModelEntry] = []
+    token = None
+    while True:
+        kwargs = {"nextToken": token} if token else {}
+        page = control.list_inference_profiles(**kwargs)
+        for profile in page.get("inferenceProfileSummaries", []):
+            if profile.get("status", "ACTIVE") != "ACTIVE":
+                continue
+            profile_id = profile.get("inferenceProfileId", "")
+            bases = {base_model_id(m.get("modelArn", "")) for m in profile.get("models", []) or []}
+            streams = bool(bases & text_models) or base_model_id(profile_id) in text_models
+            profiles.append(
+                ModelEntry(
+                    model_id=profile_id,
+                    name=profile.get("inferenceProfileName", profile_id),
+                    provider="",
+                    kind="profile",
+                    streams_text=streams,
+                    note="" if streams else "does not stream text",
+                )
+            )
+        token = page.get("nextToken")
+        if not token:
+            break
+    return profiles + foundations
+
+
+def cache_path(cache_dir: Path, region: str, endpoint: str | None) -> Path:
+    suffix = "" if not endpoint else "-custom"
+    return cache_dir / f"models-{region}{suffix}.json"
+
+
+def load_cache(path: Path, max_age: float = CACHE_SECONDS) -> list[ModelEntry] | None:
+    """The cached list if it is younger than `max_age` seconds and readable."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if time.time() - float(data["fetched"]) > max_age:
+            return None
+        return [ModelEntry(**entry) for entry in data["models"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def save_cache(path: Path, models: list[ModelEntry]) -> None:
+    from tui_chat.store import write_atomic
+
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    payload = {"fetched": time.time(), "models": [asdict(m) for m in models]}
+    write_atomic(path, json.dumps(payload))
