@@ -106,6 +106,23 @@ async def theme_demo(pilot) -> None:
     pilot.app.query_one("#prompt").focus()
 
 
+async def compare_mode(pilot) -> None:
+    from textual.widgets import Input
+
+    from tui_chat.ui.screens.compare import CompareScreen
+
+    app = pilot.app
+    await pilot.press("f3")
+    await until(pilot, lambda: isinstance(app.screen, CompareScreen) and app.screen.query(Input))
+    screen = app.screen
+    screen.query_one("#config-2", Input).value = "model=us.amazon.nova-pro-v1:0"
+    screen.query_one("#compare-prompt", Input).value = "Name three uses for a lighthouse"
+    screen.query_one("#compare-prompt").focus()
+    await pilot.press("enter")
+    await until(pilot, lambda: screen.columns and all(c.done for c in screen.columns))
+    await pilot.pause(0.3)
+
+
 SHOTS = [
     ("streamed-reply", (120, 36), streamed_reply, None),
     ("sidebar", (120, 36), sidebar_editing, None),
@@ -114,6 +131,7 @@ SHOTS = [
     ("error-block", (120, 36), error_block, None),
     ("light-theme", (120, 36), theme_demo, "paper"),
     ("terminal16", (120, 36), theme_demo, "terminal16"),
+    ("compare", (150, 40), compare_mode, None),
 ]
 
 

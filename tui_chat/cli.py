@@ -64,10 +64,18 @@ class _Terminated(BaseException):
 # Output helpers
 
 
+def _one_line(text: str) -> str:
+    """Text for a diagnostic line: control characters (from a model id, a server's message or
+    a file name) are shown as symbols, never obeyed, and the line stays one line."""
+    from tui_chat.sanitize import for_display
+
+    return for_display(text).replace("\n", "\u2424")
+
+
 def _say(line: str) -> None:
     """One line on stderr, prefixed with the program name."""
     try:
-        sys.stderr.write(f"{PROG}: {line}\n")
+        sys.stderr.write(f"{PROG}: {_one_line(line)}\n")
         sys.stderr.flush()
     except (OSError, ValueError):
         pass
@@ -77,7 +85,7 @@ def _note(line: str) -> None:
     """A quiet line for a person at a terminal (nothing when stderr is not a terminal)."""
     if _isatty(sys.stderr):
         try:
-            sys.stderr.write(f"\x1b[2m{line}\x1b[0m\n")
+            sys.stderr.write(f"\x1b[2m{_one_line(line)}\x1b[0m\n")
             sys.stderr.flush()
         except (OSError, ValueError):
             pass
@@ -294,9 +302,20 @@ def main(argv: list[str] | None = None) -> int:
         owner = _subparser(parser, args.command) or parser
         owner.error(f"unrecognized arguments: {' '.join(extras)}")
     try:
+        _check_global_values(args)
+    except UsageError as error:
+        _say(str(error))
+        return EXIT_USAGE
+    try:
         settings = _load_settings(args)
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
+    folder = settings.paths.sessions_dir
+    if folder.exists() and not folder.is_dir():
+        given = getattr(args, "sessions_dir", None)
+        where = "--sessions-dir" if given else "the sessions folder"
+        _say(f"{where}: {folder} is not a folder")
+        return EXIT_USAGE if given else EXIT_FAILURE
     if settings.debug:
         try:
             from tui_chat.logs import setup_logging
@@ -325,6 +344,24 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         _silence_stdout()
         return EXIT_BROKEN_PIPE
+
+
+def _check_global_values(args: argparse.Namespace) -> None:
+    """Values that no request could ever work with are usage errors, before anything is read,
+    sent or saved: a region that is not a region name, a model id with spaces or control
+    characters."""
+    from tui_chat.bedrock.catalog import model_id_problem
+    from tui_chat.bedrock.errors import is_region_name
+
+    region = getattr(args, "region", None)
+    if region and not is_region_name(region):
+        raise UsageError(f"--region: must be an AWS region name such as us-east-1; got {region!r}")
+    model = getattr(args, "model", None)
+    if model is not None:
+        problem = model_id_problem(model)
+        if problem is not None:
+            shown = model if len(model) <= 40 else model[:37] + "..."
+            raise UsageError(f"--model: {problem}; got {shown!r}")
 
 
 # ---------------------------------------------------------------------------------------------

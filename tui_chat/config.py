@@ -18,7 +18,8 @@ from typing import Any
 import platformdirs
 import tomli_w
 
-from tui_chat.bedrock.catalog import default_model
+from tui_chat.bedrock.catalog import default_model, model_id_problem
+from tui_chat.bedrock.errors import is_region_name
 from tui_chat.params import ALL_PARAMS, ParamError, Params, check_value
 from tui_chat.store import write_atomic
 
@@ -183,9 +184,15 @@ def parse_param_table(
             report.add(f"{where}.{key}", f"is not a parameter ({', '.join(ALL_PARAMS)}); ignored")
             continue
         try:
-            given[key] = check_value(key, value)
+            checked = check_value(key, value)
         except ParamError as error:
             report.add(f"{where}.{key}", f"{error}; using the default")
+            continue
+        problem = model_id_problem(checked) if key == "model" else None
+        if problem is not None:
+            report.add(f"{where}.{key}", f"{problem}; got {value!r}; using the default")
+            continue
+        given[key] = checked
     return Params.from_dict(given, base=base), given
 
 
@@ -222,11 +229,15 @@ def load_settings(
         "[bedrock]",
         report,
     )
+    config_region = _string(bedrock_table, "region", "[bedrock]", report)
+    if config_region is not None and not is_region_name(config_region):
+        report.add(
+            "[bedrock].region",
+            f"must be an AWS region name such as us-east-1, got {config_region!r}; ignored",
+        )
+        config_region = None
     bedrock = BedrockSettings(
-        region=region
-        or _string(bedrock_table, "region", "[bedrock]", report)
-        or env.get("AWS_REGION")
-        or env.get("AWS_DEFAULT_REGION"),
+        region=region or config_region or env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION"),
         profile=profile or _string(bedrock_table, "profile", "[bedrock]", report),
         read_timeout=float(
             _number(
@@ -396,7 +407,7 @@ class State:
             # Keep the unreadable file for the user to inspect instead of silently losing it.
             backup = path.with_name(path.name + ".bad")
             if not backup.exists():
-                write_atomic(backup, self._unreadable.decode("utf-8", "replace"))
+                write_atomic(backup, self._unreadable)  # byte for byte
             self._unreadable = None
         data: dict[str, Any] = {}
         if self.theme:

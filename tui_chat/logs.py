@@ -20,19 +20,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from tui_chat.bedrock.errors import SECRET_VARIABLES, redact, secret_values
+
 LOGGER_NAME = "tui_chat"
 QUIET_LOGGERS = ("botocore", "boto3", "urllib3", "s3transfer")
 MAX_BYTES = 5 * 1024 * 1024
 BACKUPS = 2
-SECRET_VARIABLES = (
-    "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY",
-    "AWS_SESSION_TOKEN",
-    "AWS_SECURITY_TOKEN",
-    "AWS_ACCESS_KEY",
-    "AWS_SECRET_KEY",
-    "AWS_BEARER_TOKEN_BEDROCK",
-)
 _FORMAT = "%(asctime)s %(levelname)s %(name)s [%(process)d]: %(message)s"
 
 
@@ -54,7 +47,8 @@ class _PrivateFileHandler(logging.handlers.RotatingFileHandler):
 
 
 class RedactSecrets(logging.Filter):
-    """Replace known secret values in a record's final text (belt and braces)."""
+    """Replace known secret values, signatures and quoted auth headers in a record's final
+    text (belt and braces)."""
 
     def __init__(self, secrets: list[str]) -> None:
         super().__init__()
@@ -62,18 +56,12 @@ class RedactSecrets(logging.Filter):
         self.secrets = sorted({s for s in secrets if len(s) >= 4}, key=len, reverse=True)
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if not self.secrets:
-            return True
         message = record.getMessage()
-        cleaned = message
-        for secret in self.secrets:
-            cleaned = cleaned.replace(secret, "[redacted]")
+        cleaned = redact(message, self.secrets)
         if cleaned != message or record.exc_info:
             if record.exc_info:
                 text = logging.Formatter().formatException(record.exc_info)
-                for secret in self.secrets:
-                    text = text.replace(secret, "[redacted]")
-                cleaned = f"{cleaned}\n{text}"
+                cleaned = f"{cleaned}\n{redact(text, self.secrets)}"
                 record.exc_info = None
                 record.exc_text = None
             record.msg, record.args = cleaned, None
@@ -93,7 +81,7 @@ def setup_logging(path: Path | str, env: Mapping[str, str] | None = None) -> log
         path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8", errors="replace"
     )
     handler.setFormatter(logging.Formatter(_FORMAT))
-    handler.addFilter(RedactSecrets([env.get(name, "") for name in SECRET_VARIABLES]))
+    handler.addFilter(RedactSecrets(secret_values(env)))
     handler.set_name("tui-chat-debug")
     logger = logging.getLogger(LOGGER_NAME)
     for old in list(logger.handlers):
@@ -162,4 +150,4 @@ def outcome_line(
     return " ".join(parts)
 
 
-__all__ = ["RedactSecrets", "outcome_line", "request_line", "setup_logging"]
+__all__ = ["SECRET_VARIABLES", "RedactSecrets", "outcome_line", "request_line", "setup_logging"]

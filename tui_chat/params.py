@@ -291,5 +291,27 @@ class Params:
         return [name for name in ALL_PARAMS if getattr(self, name) != getattr(other, name)]
 
 
+_ALIASES = {"max_tokens": "max_tokens_to_sample", "stop": "stop_sequences"}
+
+
+def apply_overrides(base: Params, text: str) -> Params:
+    """`base` changed by `name=value` pairs separated by spaces, as typed for a compare
+    column, e.g. "temperature=0.2 top_k=40 model=anthropic.claude-v2". Values use the usual
+    parsing (stop sequences: commas and escapes, `\\s` for a space)."""
+    changes: dict[str, Any] = {}
+    for item in text.split():
+        name, sep, value = item.partition("=")
+        name = _ALIASES.get(name.strip(), name.strip())
+        if not sep or name not in ALL_PARAMS or name == "system":
+            raise ParamError(
+                "compare settings",
+                item,
+                "name=value pairs of model, temperature, top_p, top_k, max_tokens or stop",
+            )
+        parsed = parse_value(name, value)
+        changes[name] = tuple(parsed) if name == "stop_sequences" else parsed
+    return base.with_changes(**changes) if changes else base
+
+
 #: The seed defaults exactly, as the SDK facade uses them.
 SEED_DEFAULTS = Params()

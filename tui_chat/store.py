@@ -20,6 +20,7 @@ import os
 import re
 import socket
 import stat
+import time as time_module
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -43,6 +44,10 @@ from tui_chat.params import ALL_PARAMS, ParamError, Params
 SUFFIX = ".toml"
 PARTIAL_SUFFIX = ".partial.toml"
 MAX_FILE_BYTES = 20 * 1024 * 1024
+#: A temporary file of an atomic write left by a process that died (killed mid-write) is
+#: removed by the next listing once it is this old and its process is gone.
+STALE_TEMPORARY_SECONDS = 600.0
+_TEMPORARY = re.compile(r"^\.(?P<name>.+)\.(?P<pid>[0-9]+)\.[0-9a-f]{6}\.tmp$")
 INDEX_VERSION = 2
 _MESSAGE_HEADER = re.compile(rb"^\[\[messages\]\][ \t]*\r?$", re.MULTILINE)
 
@@ -342,14 +347,16 @@ def _parse_toml(path: Path, text: str) -> dict[str, Any]:
         raise StoreError(path, f"is not valid TOML ({error})") from None
 
 
-def write_atomic(path: Path, text: str, mode: int = 0o600) -> os.stat_result:
-    """Write `text` to `path` so that a crash leaves either the old file or the new one."""
+def write_atomic(path: Path, text: str | bytes, mode: int = 0o600) -> os.stat_result:
+    """Write `text` (UTF-8) or bytes to `path` so that a crash leaves either the old file or
+    the new one."""
     directory = path.parent
+    data = text.encode("utf-8") if isinstance(text, str) else text
     tmp = directory / f".{path.name}.{os.getpid()}.{os.urandom(3).hex()}.tmp"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), mode)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp, mode)
@@ -400,6 +407,23 @@ def _header_summary(path: Path, file_id: str, data: bytes) -> dict[str, Any]:
     }
 
 
+def _remove_stale_temporary(entry: os.DirEntry) -> None:
+    """Remove one of our own temporary files (`.<name>.<pid>.<random>.tmp`) whose writer died
+    long ago. Anything else is left alone."""
+    match = _TEMPORARY.match(entry.name)
+    if match is None or _pid_alive(int(match["pid"])):
+        return
+    try:
+        info = entry.stat(follow_symlinks=False)
+        if not stat.S_ISREG(info.st_mode):
+            return
+        if time_module.time() - info.st_mtime < STALE_TEMPORARY_SECONDS:
+            return
+        os.unlink(entry.path)
+    except OSError:
+        pass
+
+
 def _pid_alive(pid: int) -> bool:
     if pid <= 0:
         return False
@@ -435,6 +459,8 @@ class SessionStore:
         self._seen: dict[str, tuple[int, int]] = {}
         self._search_cache: dict[str, tuple[tuple[int, int] | None, str]] = {}
         self._base: dict[str, list[tuple[str, str, str]]] = {}
+        # The checkpoint file this process writes for each conversation it streams into.
+        self._checkpoints: dict[str, Path] = {}
 
     # -- paths ---------------------------------------------------------------------------------
 
@@ -474,6 +500,9 @@ class SessionStore:
         changed = False
         for entry in os.scandir(self.directory):
             name = entry.name
+            if name.startswith(".") and name.endswith(".tmp"):
+                _remove_stale_temporary(entry)
+                continue
             if not name.endswith(SUFFIX) or name.endswith(PARTIAL_SUFFIX) or name.startswith("."):
                 continue
             path = Path(entry.path)
@@ -679,7 +708,7 @@ class SessionStore:
             conversation.title_custom = True
 
     def delete(self, conversation_id: str) -> None:
-        for path in (self.path(conversation_id), self.partial_path(conversation_id)):
+        for path in (self.path(conversation_id), *self._sidecars(conversation_id)):
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
         self.forget(conversation_id)
@@ -688,8 +717,16 @@ class SessionStore:
 
     def checkpoint(self, conversation_id: str, message: Message) -> None:
         """Save a reply that is still streaming to its sidecar (small; the conversation file
-        is not rewritten)."""
+        is not rewritten). If another live process is checkpointing a reply into the same
+        conversation (`tui-chat ask --session` while the app streams), this process uses a
+        sidecar of its own, `<id>.<pid>.partial.toml`, so neither overwrites the other."""
         self.ensure_directory()
+        path = self._checkpoints.get(conversation_id)
+        if path is None:
+            path = self.partial_path(conversation_id)
+            if self._held_by_another(path):
+                path = self.directory / f"{conversation_id}.{os.getpid()}{PARTIAL_SUFFIX}"
+            self._checkpoints[conversation_id] = path
         document = {
             "schema": SCHEMA,
             "conversation": conversation_id,
@@ -697,14 +734,49 @@ class SessionStore:
             "host": socket.gethostname(),
             "message": _message_to_dict(message),
         }
-        write_atomic(self.partial_path(conversation_id), tomli_w.dumps(document))
+        write_atomic(path, tomli_w.dumps(document))
 
     def clear_checkpoint(self, conversation_id: str) -> None:
+        """Remove this process's checkpoint of the conversation (never another live
+        process's: its reply is still streaming)."""
+        path = self._checkpoints.pop(conversation_id, None)
+        if path is None:
+            path = self.partial_path(conversation_id)
+            if self._held_by_another(path):
+                return
         with contextlib.suppress(FileNotFoundError):
-            self.partial_path(conversation_id).unlink()
+            path.unlink()
+
+    def _sidecars(self, conversation_id: str) -> list[Path]:
+        """Every checkpoint of a conversation: the usual one, then any a second process wrote
+        while streaming into it at the same time."""
+        main = self.partial_path(conversation_id)
+        try:
+            others = sorted(self.directory.glob(f"{conversation_id}.*{PARTIAL_SUFFIX}"))
+        except OSError:
+            others = []
+        return [main, *(p for p in others if p != main)]
+
+    def _held_by_another(self, path: Path) -> bool:
+        """Whether the checkpoint at `path` belongs to another process that is still running
+        (on this machine; one from another machine is left for that machine)."""
+        try:
+            data, _info = _read_bytes(path)
+            document = _parse_toml(path, _decode(path, data))
+        except StoreError:
+            return False
+        pid, host = document.get("pid"), document.get("host")
+        if not isinstance(pid, int) or isinstance(pid, bool) or not isinstance(host, str):
+            return False
+        if host != socket.gethostname():
+            return True
+        return pid != os.getpid() and _pid_alive(pid)
 
     def _recover_partial(self, conversation: Conversation) -> None:
-        path = self.partial_path(conversation.id)
+        for path in self._sidecars(conversation.id):
+            self._recover_one(conversation, path)
+
+    def _recover_one(self, conversation: Conversation, path: Path) -> None:
         try:
             data, _info = _read_bytes(path)
         except StoreError:
@@ -738,7 +810,8 @@ class SessionStore:
             same[0].content = message.content
             same[0].status = "interrupted"
             self.save(conversation)
-        self.clear_checkpoint(conversation.id)
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
 
 
 _SEARCHABLE_LINE = re.compile(r'^(?:title|content) = "(.*)"[ \t]*\r?$', re.MULTILINE)

@@ -6,10 +6,12 @@ import io
 import time
 from collections.abc import Callable
 
+import boto3
 import pytest
 from rich.console import Console
 
 from tui_chat.bedrock import client as clients
+from tui_chat.bedrock import models
 from tui_chat.config import load_settings
 from tui_chat.emulator import Emulator
 from tui_chat.store import SessionStore
@@ -49,6 +51,21 @@ def app_env(emulator, monkeypatch, isolated_environment):
         f'[defaults]\nmodel = "{MODEL}"\n[bedrock]\nmax_attempts = 1\nread_timeout = 5\n'
     )
     clients.reset_clients()
+    # A model list fetched earlier today, as on any launch but the first: the app then makes
+    # no control-plane calls, and `emulator.requests` holds only what a test sends.
+    settings = load_settings()
+    control = boto3.client(
+        "bedrock",
+        endpoint_url=emulator.url,
+        region_name="us-east-1",
+        aws_access_key_id="AKIDUITESTS",
+        aws_secret_access_key="ui-test-secret",
+    )
+    models.save_cache(
+        models.cache_path(settings.paths.cache_dir, "us-east-1", emulator.url),
+        models.fetch(control),
+    )
+    emulator.requests.clear()
     yield emulator
     clients.reset_clients()
 

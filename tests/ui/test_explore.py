@@ -209,9 +209,15 @@ async def test_presets_from_the_palette(make_app, emulator):
         assert body["temperature"] == 0.15 and body["top_k"] == 12
 
 
+def forget_model_cache(home) -> None:
+    for path in home.glob("cache/tui-chat/models-*.json"):
+        path.unlink()
+
+
 async def test_models_from_the_account_are_offered_and_cached(
     make_app, emulator, isolated_environment
 ):
+    forget_model_cache(isolated_environment)
     from tui_chat.emulator import Fault
     from tui_chat.ui.screens.dialogs import ModelPicker
 
@@ -246,7 +252,8 @@ async def test_models_from_the_account_are_offered_and_cached(
     assert [r.operation for r in emulator.requests].count("ListFoundationModels") == 1
 
 
-async def test_offline_the_catalog_stands_in(make_app, emulator):
+async def test_offline_the_catalog_stands_in(make_app, emulator, isolated_environment):
+    forget_model_cache(isolated_environment)
     from tui_chat.emulator import Fault
     from tui_chat.ui.screens.dialogs import ModelPicker
 

@@ -186,3 +186,18 @@ def test_params_from_dict_and_back():
     assert params.stop_sequences == ("x",)
     assert Params.from_dict(params.to_dict()) == params
     assert params.differs_from(Params()) == ["temperature", "stop_sequences"]
+
+
+def test_apply_overrides_for_compare_columns():
+    from tui_chat.params import apply_overrides
+
+    base = Params(model="m", temperature=1.0)
+    changed = apply_overrides(base, "temperature=0.2 top_k=40 max_tokens=300 stop=END,\\sX")
+    assert changed.temperature == 0.2 and changed.top_k == 40
+    assert changed.max_tokens_to_sample == 300
+    assert changed.stop_sequences == ("END", " X")
+    assert apply_overrides(base, "  ") is base
+    with pytest.raises(ParamError, match="temperature must be a number from 0 to 1"):
+        apply_overrides(base, "temperature=3")
+    with pytest.raises(ParamError, match="name=value pairs"):
+        apply_overrides(base, "colour=blue")

@@ -290,3 +290,20 @@ def price_for(
     if info.price_in is None or info.price_out is None:
         return None
     return (info.price_in, info.price_out)
+
+
+#: The longest model id or ARN Bedrock accepts.
+MAX_MODEL_ID = 2048
+
+
+def model_id_problem(model_id: str) -> str | None:
+    """Why `model_id` cannot be a Bedrock model id (None when it can be one): ids and ARNs
+    never hold spaces or control characters, which would otherwise reach an error message or
+    a terminal as they are."""
+    if not model_id.strip():
+        return "model must be a model id, e.g. anthropic.claude-v2"
+    if len(model_id) > MAX_MODEL_ID:
+        return f"model must be a model id of at most {MAX_MODEL_ID} characters"
+    if any(char.isspace() or not char.isprintable() for char in model_id):
+        return "model must be a model id, without spaces or control characters"
+    return None

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tui_chat.bedrock.errors import BedrockError
+from tui_chat.bedrock.errors import SECRET_VARIABLES, BedrockError, is_region_name
 
 if TYPE_CHECKING:
     from tui_chat.config import Settings
@@ -58,6 +58,7 @@ def resolve(
     """
     env = os.environ if env is None else env
     bedrock = settings.bedrock if settings is not None else None
+    check_credential_text(env)
     if access_key is None and secret_key is None and not env.get("AWS_ACCESS_KEY_ID"):
         access_key = env.get("AWS_ACCESS_KEY") or None
         secret_key = env.get("AWS_SECRET_KEY") or None
@@ -76,6 +77,8 @@ def resolve(
     )
     if not region:
         raise BedrockError("no_region")
+    if not is_region_name(region):
+        raise BedrockError("bad_region", detail=f"{region!r} is not a region name")
     return Connection(
         region=region,
         profile=profile,
@@ -88,6 +91,20 @@ def resolve(
         secret_key=secret_key,
         session_token=(env.get("AWS_SESSION_TOKEN") or None) if access_key else None,
     )
+
+
+def check_credential_text(env: Mapping[str, str]) -> None:
+    """Refuse a credential variable holding whitespace or control characters (a key pasted with
+    its line break, a CRLF .env file): sent as is, the request fails with a message that quotes
+    the header, credential and all. Raises BedrockError("bad_credentials") naming the variable,
+    never its value."""
+    for name in SECRET_VARIABLES:
+        value = env.get(name) or ""
+        if any(char.isspace() or not char.isprintable() for char in value):
+            raise BedrockError(
+                "bad_credentials",
+                detail=f"{name} contains a space, line break or control character",
+            )
 
 
 def _profile_region(profile: str | None) -> str | None:

@@ -9,7 +9,62 @@ UI can import this module without paying for boto3 at start-up.
 
 from __future__ import annotations
 
+import os
+import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+
+#: Environment variables whose values are credentials: never shown, saved or logged.
+SECRET_VARIABLES = (
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_SECURITY_TOKEN",
+    "AWS_ACCESS_KEY",
+    "AWS_SECRET_KEY",
+    "AWS_BEARER_TOKEN_BEDROCK",
+)
+REDACTED = "[redacted]"
+# What signed requests carry in headers; a library's message can quote a header whole (e.g.
+# "Invalid header value b'AWS4-HMAC-SHA256 Credential=...'").
+_HEADER_SECRETS = re.compile(
+    r"(Credential=|Signature=|X-Amz-Security-Token[:=] ?)[^\s,'\"]+"
+    r"|(Bearer )[A-Za-z0-9._~+/=-]{20,}",
+    re.IGNORECASE,
+)
+_HEADER_VALUE = re.compile(r"(Invalid header value )b?(['\"]).*?(?<!\\)\2", re.IGNORECASE)
+
+
+def secret_values(env: Mapping[str, str] | None = None) -> list[str]:
+    """The values of the credential variables, in every form a message may quote them
+    (as set, trimmed, and escaped as in a repr), longest first."""
+    env = os.environ if env is None else env
+    found: set[str] = set()
+    for name in SECRET_VARIABLES:
+        value = env.get(name) or ""
+        for form in (value, value.strip(), value.encode("unicode_escape").decode("ascii")):
+            if len(form) >= 4:
+                found.add(form)
+    return sorted(found, key=len, reverse=True)
+
+
+def redact(text: str, secrets: Iterable[str] | None = None) -> str:
+    """`text` with every credential value, signature and quoted auth header replaced."""
+    if not text:
+        return text
+    for secret in secret_values() if secrets is None else secrets:
+        text = text.replace(secret, REDACTED)
+    text = _HEADER_VALUE.sub(lambda m: f"{m.group(1)}({REDACTED})", text)
+    return _HEADER_SECRETS.sub(lambda m: f"{m.group(1) or m.group(2)}{REDACTED}", text)
+
+
+#: What botocore accepts as a region name (a DNS label); anything else fails every request.
+REGION_NAME = re.compile(r"^(?![0-9]+$)(?!-)[a-zA-Z0-9-]{1,63}(?<!-)$")
+
+
+def is_region_name(text: str) -> bool:
+    return bool(REGION_NAME.match(text))
+
 
 # kind -> (what happened, what to do, worth retrying)
 _KINDS: dict[str, tuple[str, str, bool]] = {
@@ -65,6 +120,11 @@ _KINDS: dict[str, tuple[str, str, bool]] = {
         "retry; the partial reply is kept",
         True,
     ),
+    "bad_credentials": (
+        "an AWS credential in the environment is malformed",
+        "remove the stray space, line break or control character from it and try again",
+        False,
+    ),
     "credentials": (
         "AWS refused the credentials (invalid or expired)",
         "refresh them (aws sso login, new keys or session token) and retry",
@@ -74,6 +134,17 @@ _KINDS: dict[str, tuple[str, str, bool]] = {
         "no AWS credentials were found",
         "set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (or AWS_ACCESS_KEY/AWS_SECRET_KEY), "
         "AWS_PROFILE or AWS_BEARER_TOKEN_BEDROCK, or run with --demo",
+        False,
+    ),
+    "bad_region": (
+        "the AWS region name is not valid",
+        "use a region such as us-east-1 (--region, AWS_REGION or [bedrock] region in config.toml)",
+        False,
+    ),
+    "bad_endpoint": (
+        "the endpoint settings cannot be used",
+        "check AWS_ENDPOINT_URL_BEDROCK_RUNTIME (a bearer token needs an https:// endpoint; "
+        "keys work with either)",
         False,
     ),
     "no_region": (
@@ -98,6 +169,9 @@ class BedrockError(Exception):
     model: str = ""
 
     def __post_init__(self) -> None:
+        # Library messages can quote request headers or settings: no credential is ever kept
+        # in an error that is shown, saved in a session or logged.
+        self.detail = redact(self.detail)
         super().__init__(self.user_message)
 
     @property
@@ -185,6 +259,10 @@ def from_exception(error: BaseException, model: str = "") -> BedrockError:
         return BedrockError("no_credentials", model=model)
     if "NoRegionError" in names:
         return BedrockError("no_region", model=model)
+    if "InvalidRegionError" in names:
+        return BedrockError("bad_region", detail=str(error), model=model)
+    if "InvalidEndpointConfigurationError" in names:
+        return BedrockError("bad_endpoint", detail=str(error), model=model)
     if "ReadTimeoutError" in names or "TimeoutError" in names:
         return BedrockError("read_timeout", model=model)
     if "ConnectTimeoutError" in names or "EndpointConnectionError" in names:

@@ -46,6 +46,7 @@ from tui_chat.store import SaveResult, SessionStore, StoreError, write_atomic
 from tui_chat.ui.clipboard import code_blocks, copy_locally, local_tool, osc52
 from tui_chat.ui.format import conversation_usage, model_name, usage_words
 from tui_chat.ui.messages import StreamEnded, StreamText
+from tui_chat.ui.screens.compare import CompareScreen
 from tui_chat.ui.screens.dialogs import AskText, CodePicker, Confirm, ModelPicker
 from tui_chat.ui.screens.help import HelpScreen
 from tui_chat.ui.screens.request import RequestScreen
@@ -82,6 +83,7 @@ class ActiveStream:
     cancelled: bool = False
     started: float = field(default_factory=time.monotonic)
     base_usage: dict[str, int] = field(default_factory=dict)  # a continued reply's usage so far
+    column: int | None = None  # compare mode: which column this reply streams into
 
     def __post_init__(self) -> None:
         self.base_text = self.message.content  # a continued reply's text so far
@@ -138,6 +140,7 @@ class ChatApp(App):
         Binding("f1", "help", "Help"),
         Binding("f2", "rename", "Rename", show=False),
         Binding("ctrl+t", "continue", "Continue"),
+        Binding("f3", "compare", "Compare", show=False),
         Binding("alt+left", "flip(-1)", "Previous alternative", show=False),
         Binding("alt+right", "flip(1)", "Next alternative", show=False),
     ]
@@ -161,6 +164,9 @@ class ChatApp(App):
         #: The account's models once fetched (None: offline, or not yet).
         self.models: list[models.ModelEntry] | None = None
         self.models_checked = False
+        #: Compare mode: its screen while open, and its streams by request id.
+        self.compare_screen: CompareScreen | None = None
+        self.compare_streams: dict[int, ActiveStream] = {}
         #: The last request sent in each conversation (for "show request").
         self.last_requests: dict[str, Prepared] = {}
         self._request_ids = itertools.count(1)
@@ -647,7 +653,7 @@ class ChatApp(App):
             if ended is not None:
                 self.post_message(ended)
                 return
-            if received and now - last_checkpoint >= CHECKPOINT_SECONDS:
+            if stream.column is None and received and now - last_checkpoint >= CHECKPOINT_SECONDS:
                 last_checkpoint = now
                 self._checkpoint(stream, stream.base_text + "".join(received))
 
@@ -667,6 +673,8 @@ class ChatApp(App):
 
     def _current_stream(self, conversation_id: str, request_id: int) -> ActiveStream | None:
         stream = self.streams.get(conversation_id)
+        if stream is None or stream.request_id != request_id:
+            stream = self.compare_streams.get(request_id)
         if stream is None or stream.request_id != request_id or stream.cancelled:
             return None
         return stream
@@ -676,6 +684,10 @@ class ChatApp(App):
         if stream is None:
             return  # from a cancelled or replaced request
         stream.message.content += event.text
+        if stream.column is not None:
+            if self.compare_screen is not None:
+                self.compare_screen.append(stream.column, event.text)
+            return
         view = self.query_one(MessageView)
         turn = view.streaming_turn
         if stream.conversation is self.conversation and turn and turn.message is stream.message:
@@ -702,6 +714,11 @@ class ChatApp(App):
             message.error = error.as_dict()
             elapsed = round((time.monotonic() - stream.started) * 1000)
             message.usage = {"latency_ms": elapsed} if message.content else {}
+        if stream.column is not None:
+            self.compare_streams.pop(stream.request_id, None)
+            if self.compare_screen is not None:
+                self.compare_screen.finish(stream.column)
+            return
         self._finish(stream)
 
     def _finish(self, stream: ActiveStream) -> None:
@@ -1031,6 +1048,115 @@ class ChatApp(App):
         self._schedule_param_save()
         self.say(f"Applied preset “{name}”.")
 
+    # -- compare mode --------------------------------------------------------------------------
+
+    def action_compare(self) -> None:
+        """One prompt to two or three configurations at once, side by side."""
+        if self.conversation.id in self.streams:
+            self.say("A reply is still streaming: Escape cancels it first.")
+            return
+        problems = self.query_one(ParamSidebar).problems()
+        if problems:
+            self.say("Fix the marked parameter first: " + "; ".join(problems), severity="warning")
+            return
+        prompt = self.query_one(PromptInput).text
+        view = self.query_one(MessageView)
+        self.compare_screen = CompareScreen(self.conversation.params, prompt, view.code_style)
+        self.push_screen(self.compare_screen)
+
+    @on(CompareScreen.SendRequested)
+    async def _compare_send(self, event: CompareScreen.SendRequested) -> None:
+        screen = self.compare_screen
+        conversation = self.conversation
+        if screen is None:
+            return
+        user = Message(role="user", content=event.prompt)
+        sending = [*(m for m in conversation.messages if m.status != "streaming"), user]
+        try:
+            prepared = [prepare(sending, params) for params in event.configs]
+        except ParamError as error:
+            screen.query_one("#problem", Static).update(Text(f"Not sent: {error}"))
+            return
+        conversation.add(user)
+        if not self._save(conversation):
+            conversation.messages.remove(user)
+            return
+        self.loaded[conversation.id] = conversation
+        self.state.remember_prompt(event.prompt)
+        prompt = self.query_one(PromptInput)
+        if prompt.text == event.prompt:
+            prompt.clear()
+        replies = [
+            Message(
+                role="assistant",
+                content="",
+                status="streaming",
+                params=p.sent,
+                omitted=list(p.omitted),
+            )
+            for p in prepared
+        ]
+        await screen.start(replies)
+        for column, (request, reply) in enumerate(zip(prepared, replies, strict=True)):
+            stream = ActiveStream(conversation, reply, next(self._request_ids), request)
+            stream.column = column
+            self.compare_streams[stream.request_id] = stream
+            stream.worker = self.run_worker(
+                lambda stream=stream: self._stream_worker(stream),
+                thread=True,
+                exit_on_error=False,
+                group="streams",
+            )
+        self.last_requests[conversation.id] = prepared[0]
+
+    @on(CompareScreen.Keep)
+    async def _compare_keep(self, event: CompareScreen.Keep) -> None:
+        await self._end_compare(event.index, "cancelled")
+
+    @on(CompareScreen.Leave)
+    async def _compare_leave(self) -> None:
+        screen = self.compare_screen
+        if screen is None or not screen.sent:
+            await self._end_compare(None, "cancelled")
+            return
+        with_text = [n for n, c in enumerate(screen.columns) if c.message.content]
+        await self._end_compare(with_text[0] if with_text else None, "cancelled")
+
+    async def _end_compare(self, index: int | None, status: str) -> None:
+        """Keep reply `index` as the conversation's reply, the others as its alternatives
+        (replies still streaming are stopped, keeping what arrived), and leave the screen."""
+        screen, self.compare_screen = self.compare_screen, None
+        for stream in list(self.compare_streams.values()):
+            stream.cancelled = True
+            if stream.handle is not None:
+                stream.handle.cancel()
+            if stream.worker is not None:
+                stream.worker.cancel()
+            stream.message.status = status
+        self.compare_streams.clear()
+        if screen is None:
+            return
+        replies = [column.message for column in screen.columns]
+        if index is not None and replies:
+            kept = replies[index]
+            others = [r for n, r in enumerate(replies) if n != index]
+            kept.alternatives = [r for r in others if r.content or r.status == "complete"]
+            if kept.alternatives:
+                position = sum(
+                    1 for n, r in enumerate(replies) if n < index and r in kept.alternatives
+                )
+                kept.extra["chosen"] = position
+            self.conversation.add(kept)
+            self._save(self.conversation)
+            self.say(
+                f"Kept reply {'ABC'[index]}"
+                + (f"; {len(kept.alternatives)} more kept as its alternatives." if others else ".")
+            )
+        if self.screen is screen:
+            self.pop_screen()
+        await self._show(self.conversation)
+        self._update_usage()
+
     def _target_reply(self) -> Message | None:
         focused = self._focused_message()
         if focused is not None and focused.role == "assistant":
@@ -1136,6 +1262,24 @@ class ChatApp(App):
             pass  # already unmounted: the draft was kept as it was typed
         for stream in list(self.streams.values()):
             self._cancel(stream, "interrupted")
+        if self.compare_screen is not None and self.compare_screen.sent:
+            columns = self.compare_screen.columns
+            kept = next((n for n, c in enumerate(columns) if c.message.content), None)
+            for stream in list(self.compare_streams.values()):
+                stream.cancelled = True
+                if stream.handle is not None:
+                    stream.handle.cancel()
+                stream.message.status = "interrupted"
+            self.compare_streams.clear()
+            if kept is not None:
+                replies = [c.message for c in columns]
+                chosen = replies[kept]
+                chosen.alternatives = [r for n, r in enumerate(replies) if n != kept and r.content]
+                self.conversation.add(chosen)
+                try:
+                    self.store.save(self.conversation)
+                except (OSError, StoreError) as error:
+                    log.debug("could not save at exit: %s", error)
         self.state.open_conversation = self.conversation.id
         self.state.theme = self.theme
         try:
@@ -1218,6 +1362,11 @@ class ChatApp(App):
         )
         yield SystemCommand(
             "Delete conversation", "Remove this conversation's file", self.action_delete
+        )
+        yield SystemCommand(
+            "Compare configurations",
+            "One prompt, two or three settings side by side (F3)",
+            self.action_compare,
         )
         yield SystemCommand(
             "Choose model",

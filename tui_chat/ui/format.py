@@ -62,7 +62,7 @@ def params_text(params: dict, highlight: set[str] | frozenset[str] = frozenset()
         text.append((" · " if text else "") + "system prompt", style="dim")
     if "model" in highlight:
         text.append(" · " if text else "", style="dim")
-        text.append(f"model {params.get('model', '')}", style="bold reverse")
+        text.append(f"model {model_name(str(params.get('model', '')))}", style="bold reverse")
     return text
 
 

@@ -1,0 +1,215 @@
+"""Compare mode: one prompt sent to two or three configurations at once, the replies
+streaming side by side (stacked below 120 columns), each with its metrics and the parameters
+that differ highlighted. The user keeps one as the conversation's reply; the others become
+its alternatives.
+
+The screen owns only what it shows; the app sends the requests and saves (it posts the
+replies' text here through `append` and `finish`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from rich.text import Text
+from textual.binding import Binding
+from textual.containers import Container, Horizontal, Vertical, VerticalScroll
+from textual.message import Message as TextualMessage
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Input, Static
+
+from tui_chat.conversation import Message
+from tui_chat.params import ParamError, Params, apply_overrides
+from tui_chat.sanitize import for_display
+from tui_chat.ui.format import describe_reply, differing, model_name, params_text
+from tui_chat.ui.widgets.message_view import DEFAULT_CODE, CodeStyle, ReplyBody
+
+LETTERS = "ABC"
+STACK_BELOW = 120
+DEFAULT_COLUMNS = ("temperature=0.2", "temperature=0.9", "")
+
+
+class Column(Vertical):
+    """One configuration's reply."""
+
+    DEFAULT_CSS = """
+    Column { width: 1fr; height: 1fr; border: round $panel-lighten-1; padding: 0 1; }
+    Column.-kept { border: round $success; }
+    Column > .column-head { height: auto; }
+    Column > VerticalScroll { height: 1fr; scrollbar-size-vertical: 1; }
+    Column > .column-foot { height: auto; color: $text-muted; }
+    Column > Button { width: 100%; }
+    """
+
+    def __init__(self, index: int, message: Message, code_style: CodeStyle) -> None:
+        super().__init__(id=f"column-{index}")
+        self.index = index
+        self.message = message
+        self.body = ReplyBody("", code_style, streaming=True)
+        self.done = False
+
+    def compose(self):
+        yield Static(Text(f"{LETTERS[self.index]}"), classes="column-head")
+        with VerticalScroll():
+            yield self.body
+        yield Static(Text("streaming…", style="dim"), classes="column-foot")
+        yield Button(
+            f"Keep {LETTERS[self.index]} ({self.index + 1})",
+            id=f"keep-{self.index}",
+            disabled=True,
+            compact=True,
+        )
+
+    def on_mount(self) -> None:
+        self.query_one(VerticalScroll).anchor()
+
+    def show_head(self, replies: list[Message]) -> None:
+        head = Text(f"{LETTERS[self.index]} · ", style="bold")
+        head.append(model_name(str(self.message.params.get("model", ""))), style="bold")
+        head.append("\n")
+        head.append_text(params_text(self.message.params, differing(replies)))
+        self.query_one(".column-head", Static).update(head)
+
+    def finish(self, replies: list[Message]) -> None:
+        self.done = True
+        self.body.finish()
+        foot = describe_reply(self.message, replies)
+        if self.message.status == "error":
+            foot.append("\n⚠ " + for_display(self.message.error.get("message", "failed")))
+        self.query_one(".column-foot", Static).update(foot)
+        self.query_one(Button).disabled = False
+
+
+class CompareScreen(Screen[None]):
+    """Set up to three configurations, send one prompt, keep one reply."""
+
+    BINDINGS: ClassVar = [
+        Binding("escape", "leave", "Back"),
+        Binding("1", "keep(0)", "Keep A", show=False),
+        Binding("2", "keep(1)", "Keep B", show=False),
+        Binding("3", "keep(2)", "Keep C", show=False),
+    ]
+    AUTO_FOCUS = "#compare-prompt"
+    DEFAULT_CSS = """
+    CompareScreen { layout: vertical; }
+    CompareScreen #setup { height: auto; padding: 0 1; }
+    CompareScreen #setup Input { width: 1fr; }
+    CompareScreen #setup .row { height: 1; }
+    CompareScreen #setup .letter { width: 3; text-style: bold; }
+    CompareScreen #problem { color: $text-error; height: auto; }
+    CompareScreen #columns { height: 1fr; layout: horizontal; }
+    CompareScreen.-stacked #columns { layout: vertical; }
+    CompareScreen #compare-prompt { margin: 0 1; }
+    """
+
+    @dataclass
+    class SendRequested(TextualMessage):
+        prompt: str
+        configs: list[Params]
+
+    @dataclass
+    class Keep(TextualMessage):
+        index: int
+
+    class Leave(TextualMessage):
+        pass
+
+    def __init__(self, base: Params, prompt: str = "", code_style: CodeStyle = DEFAULT_CODE):
+        super().__init__()
+        self.base = base
+        self.prompt = prompt
+        self.code_style = code_style
+        self.columns: list[Column] = []
+        self.sent = False
+
+    def compose(self):
+        with Vertical(id="setup"):
+            yield Static(
+                Text(
+                    "Compare: each line changes the sidebar's parameters for one column "
+                    "(name=value: model, temperature, top_p, top_k, max_tokens, stop). "
+                    "Leave C empty for two columns.",
+                    style="dim",
+                )
+            )
+            for index, default in enumerate(DEFAULT_COLUMNS):
+                with Horizontal(classes="row"):
+                    yield Static(LETTERS[index], classes="letter")
+                    yield Input(default, id=f"config-{index}", compact=True)
+            yield Static("", id="problem")
+        yield Input(self.prompt, id="compare-prompt", placeholder="the prompt for every column")
+        yield Container(id="columns")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._layout()
+
+    def on_resize(self) -> None:
+        self._layout()
+
+    def _layout(self) -> None:
+        self.set_class(self.app.size.width < STACK_BELOW, "-stacked")
+
+    def configs(self) -> list[Params]:
+        """Each column's parameters; ParamError names the column and the problem."""
+        out = []
+        for index in range(3):
+            text = self.query_one(f"#config-{index}", Input).value
+            if index == 2 and not text.strip():
+                continue
+            try:
+                out.append(apply_overrides(self.base, text))
+            except ParamError as error:
+                raise ParamError(
+                    f"column {LETTERS[index]}: {error.name}", error.value, error.allowed
+                ) from None
+        return out
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if self.sent:
+            return
+        prompt = self.query_one("#compare-prompt", Input).value
+        if not prompt.strip():
+            self.query_one("#compare-prompt").focus()
+            return
+        try:
+            configs = self.configs()
+        except ParamError as error:
+            self.query_one("#problem", Static).update(Text(str(error)))
+            return
+        self.query_one("#problem", Static).update("")
+        self.post_message(self.SendRequested(prompt, configs))
+
+    async def start(self, messages: list[Message]) -> None:
+        """The app has sent the requests: one column per (still empty) reply."""
+        self.sent = True
+        for widget in self.query("#setup Input, #compare-prompt"):
+            widget.disabled = True
+        container = self.query_one("#columns")
+        self.columns = [Column(n, m, self.code_style) for n, m in enumerate(messages)]
+        await container.mount_all(self.columns)
+        for column in self.columns:
+            column.show_head(messages)
+
+    def append(self, index: int, text: str) -> None:
+        self.columns[index].body.append(text)
+
+    def finish(self, index: int) -> None:
+        replies = [c.message for c in self.columns]
+        self.columns[index].finish(replies)
+        if all(c.done for c in self.columns):
+            self.query_one("#keep-0").focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.action_keep(int((event.button.id or "keep-0").split("-")[1]))
+
+    def action_keep(self, index: int) -> None:
+        if self.sent and index < len(self.columns) and self.columns[index].done:
+            self.columns[index].add_class("-kept")
+            self.post_message(self.Keep(index))
+
+    def action_leave(self) -> None:
+        self.post_message(self.Leave())
