@@ -27,7 +27,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check tui_chat tests benchmarks
 
 bench: $(STAMP)
-	@echo "make bench: not yet (arrives with the benchmarks issue)"
+	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
 
 screenshots: $(STAMP)
 	$(BIN)/python screenshots/make.py

@@ -14,11 +14,13 @@ from benchmarks.fixtures import make_sessions
 from tui_chat.store import SessionStore
 
 
-def run(count: int = 2000, n_messages: int = 40) -> dict[str, float]:
+def run(count: int = 2000, n_messages: int = 40, directory: Path | None = None) -> dict[str, float]:
+    """With `directory`, list the conversations already there (written by make_sessions)."""
     root = Path(tempfile.mkdtemp(prefix="tui-chat-bench-"))
     try:
-        sessions, cache = root / "sessions", root / "cache"
-        make_sessions(sessions, count, n_messages)
+        sessions, cache = directory or root / "sessions", root / "cache"
+        if directory is None:
+            make_sessions(sessions, count, n_messages)
         started = time.perf_counter()
         listing = SessionStore(sessions, cache_dir=cache).list()
         cold = time.perf_counter() - started
