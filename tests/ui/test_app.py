@@ -45,16 +45,18 @@ async def test_send_streams_the_reply_and_saves_it(make_app, sessions, emulator)
 
 
 async def test_typing_goes_on_while_a_reply_streams(make_app, emulator):
-    emulator.tokens_per_second = 40
+    hold = Fault("stall", after_tokens=3, seconds=60)  # the reply waits until released
+    emulator.add_fault(hold)
     app = make_app()
     async with app.run_test() as pilot:
         await send(pilot, "hello")
-        await wait_for(pilot, lambda: bool(app.streams))
+        await wait_for(pilot, lambda: bool(app.conversation.messages[-1].content))
         await pilot.press(*"next question")
         assert app.streams, "the reply should still be streaming"
         assert app.query_one(PromptInput).text == "next question"
         await pilot.press("enter")  # refused while streaming: the text stays
         assert app.query_one(PromptInput).text == "next question"
+        hold.release()
         await wait_idle(pilot, app, timeout=20)
         await pilot.press("enter")
         await wait_idle(pilot, app, timeout=20)
@@ -262,6 +264,7 @@ async def test_list_shows_most_recent_first_and_opens_on_select(make_app):
         await send(pilot, "older one")
         await wait_idle(pilot, app)
         older = app.conversation.id
+        await pilot.pause(1.1)  # times are kept to the second: make "newer" really newer
         await pilot.press("ctrl+n")
         await send(pilot, "newer one")
         await wait_idle(pilot, app)

@@ -77,6 +77,9 @@ class Fault:
     - ``message`` (an addition) overrides the default error message.
     - ``text`` is the exact reply for ``scripted_reply`` (tests of hostile model output): it is
       streamed word by word and still cut by max tokens and stop sequences.
+    - A ``stall`` lasts ``seconds`` or until ``release()`` is called, whichever comes first, so
+      a test can hold a reply open while it acts and then let it finish, without racing a
+      token rate on a slow machine.
     """
 
     kind: str
@@ -89,6 +92,7 @@ class Fault:
     message: str | None = None
     text: str = ""
     used: int = field(default=0, init=False)
+    _released: threading.Event = field(default_factory=threading.Event, init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -99,6 +103,14 @@ class Fault:
             raise ValueError("times must be at least 1 (or None for forever)")
         if self.after_tokens < 0 or self.tokens < 0 or self.seconds < 0:
             raise ValueError("after_tokens, tokens and seconds must not be negative")
+
+    def release(self) -> None:
+        """End a ``stall`` now (and any later use of this fault at once)."""
+        self._released.set()
+
+    def wait_released(self, seconds: float) -> bool:
+        """Block up to ``seconds`` for ``release()``; True when released."""
+        return self._released.wait(seconds)
 
     @property
     def exhausted(self) -> bool:

@@ -266,6 +266,15 @@ class _Handler(BaseHTTPRequestHandler):
         if self.server.stopping.is_set():
             raise _Aborted
 
+    def _stall(self, fault: Fault) -> None:
+        """Hold the stream for the fault's seconds, until it is released or the server stops."""
+        deadline = time.monotonic() + fault.seconds
+        while not fault.wait_released(min(0.05, max(0.0, deadline - time.monotonic()))):
+            if time.monotonic() >= deadline:
+                break
+            self._wait(0)
+        self._wait(0)
+
     def _read_body(self) -> bytes:
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
             data = bytearray()
@@ -488,7 +497,7 @@ class _Handler(BaseHTTPRequestHandler):
             if position(stall) == i and stall is not None:
                 out.flush()
                 log.info("fault: stall %.2fs after %d tokens", stall.seconds, i)
-                self._wait(stall.seconds)
+                self._stall(stall)
                 base = time.monotonic() - (i / tps if tps else 0.0)
             if terminal is not None and position(terminal) == i:
                 self._terminate(out, encoder, terminal, tokens[i] if i < n else "", i)
