@@ -64,13 +64,13 @@ def bare_loop(url: str) -> tuple[float, int]:
 async def app_once() -> tuple[float, int, str]:
     from textual import events
 
-    from tui_chat.ui.app import ChatApp
+    from tui_chat.ui.app import WARM_UP_DELAY, ChatApp
     from tui_chat.ui.widgets.prompt import PromptInput
 
     app = ChatApp()
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause()
-        for worker in list(app.workers):  # let the client warm-up finish first
+        await pilot.pause(WARM_UP_DELAY + 0.1)  # the client warm-up starts after the first frame
+        for worker in list(app.workers):  # let it finish first
             if worker.group == "warmup":
                 await worker.wait()
         await pilot.pause(0.2)

@@ -206,6 +206,23 @@ def check_stop_sequences(value: Any) -> list[str]:
     return list(value)
 
 
+#: Longer than any Bedrock model id or ARN.
+MAX_MODEL_ID = 2048
+
+
+def model_id_allowed(model_id: str) -> str | None:
+    """What a model id must be, when `model_id` (already stripped) is not one; else None.
+    Ids and ARNs never hold spaces or control characters, which would otherwise reach an
+    error message or a terminal as they are."""
+    if not model_id:
+        return "a model id, e.g. anthropic.claude-v2"
+    if len(model_id) > MAX_MODEL_ID:
+        return f"a model id of at most {MAX_MODEL_ID} characters"
+    if any(char.isspace() or not char.isprintable() for char in model_id):
+        return "a model id, without spaces or control characters"
+    return None
+
+
 def check_text(name: str, value: Any) -> str:
     if not isinstance(value, str):
         raise ParamError(name, value, "a string")
@@ -220,6 +237,11 @@ def parse_value(name: str, text: str, max_tokens_limit: int | None = None) -> An
         return parse_number(name, text, max_tokens_limit)
     if name == "stop_sequences":
         return parse_stop_sequences(text)
+    if name == "model":
+        # Typed ids are held to what an id can be; a saved one is shown safely whatever it is.
+        allowed = model_id_allowed(text.strip())
+        if allowed is not None:
+            raise ParamError(name, text, allowed)
     if name in ("model", "system"):
         return check_text(name, text)
     raise KeyError(name)

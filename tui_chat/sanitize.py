@@ -45,3 +45,21 @@ def storable(text: str) -> str:
 
 def is_clean(text: str) -> bool:
     return _UNSAFE.search(text.replace("\r\n", "\n")) is None
+
+
+# Everything a terminal could obey or that reorders text, in one rendered line: C0 controls
+# but tab, DEL, C1 controls and the bidi overrides.
+_CONTROLS = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def has_controls(text: str) -> bool:
+    return _CONTROLS.search(text) is not None
+
+
+def strip_controls(text: str) -> str:
+    """`text` with every control character removed (not replaced): the last line of defence
+    for a line about to be written to the terminal, laid out with those characters at zero
+    width. Text shown on purpose goes through `for_display` first, which makes them visible;
+    this only catches what a widget passed through as it was (an input field holding a
+    model id or a system prompt from a session file, say)."""
+    return _CONTROLS.sub("", text)

@@ -689,13 +689,7 @@ class SessionStore:
         prefix = conversation.messages[: len(base)]
         our_prints = {m.fingerprint() for m in conversation.messages}
         theirs = [m for m in theirs if m.fingerprint() not in our_prints]
-        # Interleave by creation time; on a tie the other process's turn goes first.
-        combined = sorted(
-            [(m.created, 0, n, m) for n, m in enumerate(theirs)]
-            + [(m.created, 1, n, m) for n, m in enumerate(ours)],
-            key=lambda item: item[:3],
-        )
-        conversation.messages = prefix + [item[3] for item in combined]
+        conversation.messages = prefix + _interleave(ours, theirs)
         if disk.title_custom and not conversation.title_custom:
             conversation.title, conversation.title_custom = disk.title, True
         conversation.updated = max(conversation.updated, disk.updated)
@@ -821,6 +815,26 @@ def _toml_escaped(text: str) -> str:
     """`text` as it appears inside a basic string written by tomli-w (without the quotes)."""
     line = tomli_w.dumps({"x": text})
     return line[line.index('"') + 1 : line.rindex('"')]
+
+
+def _interleave(ours: list[Message], theirs: list[Message]) -> list[Message]:
+    """Two processes' new turns in one order, each side's own order kept: the earlier first.
+    Times are stored to the second, so ties are common; on a tie a reply of ours goes first
+    (it answers the turn before it, which both sides had), any other turn of ours after
+    theirs (it was added to a conversation that, on disk, already held theirs)."""
+    combined: list[Message] = []
+    i = j = 0
+    while i < len(ours) and j < len(theirs):
+        mine, other = ours[i], theirs[j]
+        if mine.created < other.created or (
+            mine.created == other.created and mine.role == "assistant"
+        ):
+            combined.append(mine)
+            i += 1
+        else:
+            combined.append(other)
+            j += 1
+    return combined + ours[i:] + theirs[j:]
 
 
 def _stat_key(path: Path) -> tuple[int, int] | None:

@@ -9,6 +9,7 @@ import pytest
 
 from tui_chat.conversation import Conversation, Message
 from tui_chat.params import Params
+from tui_chat.ui.app import WARM_UP_DELAY
 
 from .conftest import MODEL
 
@@ -51,16 +52,29 @@ def seeded(sessions):
     return conversation
 
 
+async def settled(pilot) -> None:
+    """Until the background start-up work (client, model list, file check) is done, so the
+    snapshot never depends on how quickly it ran."""
+    await pilot.pause(WARM_UP_DELAY + 0.05)
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
 def test_three_panes_at_120x40(snap_compare, make_app, seeded):
-    assert snap_compare(make_app(), terminal_size=(120, 40))
+    assert snap_compare(make_app(), terminal_size=(120, 40), run_before=settled)
 
 
 def test_80x24_with_the_sidebar_toggled(snap_compare, make_app, seeded):
-    assert snap_compare(make_app(), terminal_size=(80, 24), press=["ctrl+o"])
+    async def toggle(pilot):
+        await settled(pilot)
+        await pilot.press("ctrl+o")
+
+    assert snap_compare(make_app(), terminal_size=(80, 24), run_before=toggle)
 
 
 def test_sidebar_with_an_invalid_value(snap_compare, make_app, seeded):
     async def type_bad_value(pilot):
+        await settled(pilot)
         pilot.app.query_one("#temperature").value = "1.7"
         await pilot.pause()
 
@@ -68,4 +82,8 @@ def test_sidebar_with_an_invalid_value(snap_compare, make_app, seeded):
 
 
 def test_help_screen(snap_compare, make_app, seeded):
-    assert snap_compare(make_app(), terminal_size=(100, 30), press=["f1"])
+    async def help_screen(pilot):
+        await settled(pilot)
+        await pilot.press("f1")
+
+    assert snap_compare(make_app(), terminal_size=(100, 30), run_before=help_screen)

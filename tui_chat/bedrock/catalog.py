@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from tui_chat.params import model_id_allowed
+
 TEXT_COMPLETION = "text-completion"
 MESSAGES = "messages"
 CONVERSE = "converse"
@@ -292,18 +294,7 @@ def price_for(
     return (info.price_in, info.price_out)
 
 
-#: The longest model id or ARN Bedrock accepts.
-MAX_MODEL_ID = 2048
-
-
 def model_id_problem(model_id: str) -> str | None:
-    """Why `model_id` cannot be a Bedrock model id (None when it can be one): ids and ARNs
-    never hold spaces or control characters, which would otherwise reach an error message or
-    a terminal as they are."""
-    if not model_id.strip():
-        return "model must be a model id, e.g. anthropic.claude-v2"
-    if len(model_id) > MAX_MODEL_ID:
-        return f"model must be a model id of at most {MAX_MODEL_ID} characters"
-    if any(char.isspace() or not char.isprintable() for char in model_id):
-        return "model must be a model id, without spaces or control characters"
-    return None
+    """Why `model_id` cannot be a Bedrock model id, as one line (None when it can be one)."""
+    allowed = model_id_allowed(model_id.strip())
+    return None if allowed is None else f"model must be {allowed}"

@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import on, work
-from textual.app import App, SystemCommand
+from textual.app import App, ScreenStackError, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
@@ -42,9 +42,10 @@ from tui_chat.demo import DEMO_REGION
 from tui_chat.export import to_markdown
 from tui_chat.params import ParamError
 from tui_chat.sanitize import for_display
-from tui_chat.store import SaveResult, SessionStore, StoreError, write_atomic
+from tui_chat.store import SUFFIX, Problem, SaveResult, SessionStore, StoreError, write_atomic
 from tui_chat.ui.clipboard import code_blocks, copy_locally, local_tool, osc52
 from tui_chat.ui.format import conversation_usage, model_name, usage_words
+from tui_chat.ui.line_filter import NoControlCharacters
 from tui_chat.ui.messages import StreamEnded, StreamText
 from tui_chat.ui.screens.compare import CompareScreen
 from tui_chat.ui.screens.dialogs import AskText, CodePicker, Confirm, ModelPicker
@@ -61,6 +62,8 @@ log = logging.getLogger("tui_chat.ui")
 #: Seconds between the worker's posts of coalesced text, and between checkpoints.
 COALESCE_SECONDS = 0.05
 CHECKPOINT_SECONDS = 2.0
+#: Seconds after start-up before the AWS client is made and session files are checked.
+WARM_UP_DELAY = 0.3
 #: Below these widths the sidebar, then the conversation list, start hidden.
 SIDEBAR_MIN_WIDTH = 100
 LIST_MIN_WIDTH = 70
@@ -115,9 +118,9 @@ class TitleBar(Horizontal):
         self.query_one("#usage", Static).update(Text(words))
 
     def set_status(self, model: str, region: str, endpoint: str = "") -> None:
-        parts = [model_name(model) if model else "no model", region or "region?"]
+        parts = [model_name(model) if model else "no model", for_display(region) or "region?"]
         if endpoint:
-            parts.append(endpoint)
+            parts.append(for_display(endpoint))
         self.query_one("#status", Static).update(Text(" · ".join(parts)))
 
 
@@ -147,6 +150,7 @@ class ChatApp(App):
 
     def __init__(self, settings: Settings | None = None) -> None:
         super().__init__()
+        self._filters.append(NoControlCharacters())
         self.settings = settings or load_settings()
         self.state = State.load(self.settings.paths.state_file)
         self.demo_mode = self.settings.demo or not likely_has_credentials()
@@ -273,12 +277,16 @@ class ChatApp(App):
                 title="Demo mode",
                 timeout=8,
             )
+        # Importing boto3 and parsing every session file compete with the first frame for the
+        # GIL: start them once the screen is up.
+        self.set_timer(WARM_UP_DELAY, self._start_background_work)
+
+    def _start_background_work(self) -> None:
         self._warm_up()
+        self._verify_listing()
 
     async def _open_initial(self, conversation_id: str | None) -> None:
-        if conversation_id:
-            await self.open_conversation(conversation_id)
-        else:
+        if not conversation_id or not await self.open_conversation(conversation_id):
             await self._show_new()
 
     def _initial_conversation_id(self) -> str | None:
@@ -410,17 +418,19 @@ class ChatApp(App):
             Entry(s.id, s.title, s.updated, s.message_count, streaming=s.id in self.streams)
             for s in listing.conversations
         ]
-        for problem in listing.problems:
-            key = f"{problem.path}:{problem.reason}"
-            entries.append(
-                Entry(
-                    f"!{problem.path.name}",
-                    problem.path.name,
-                    _epoch(),
-                    0,
-                    problem=problem.reason,
-                )
+        self.query_one(ConversationList).set_entries(entries)
+        self._report_problems(listing.problems)
+
+    def _report_problems(self, problems: list[Problem]) -> None:
+        """Show each unreadable file as a marked row (it stays untouched) and say so once."""
+        conversations = self.query_one(ConversationList)
+        for problem in problems:
+            name = problem.path.name
+            conversations.entries.pop(name.removesuffix(SUFFIX), None)
+            conversations.entries[f"!{name}"] = Entry(
+                f"!{name}", name, _epoch(), 0, problem=problem.reason
             )
+            key = f"{problem.path}:{problem.reason}"
             if key not in self._reported:
                 self._reported.add(key)
                 self.say(
@@ -428,7 +438,16 @@ class ChatApp(App):
                     severity="warning",
                     timeout=10,
                 )
-        self.query_one(ConversationList).set_entries(entries)
+        if problems:
+            conversations.rebuild()
+
+    @work(thread=True, exit_on_error=False, group="verify", exclusive=True)
+    def _verify_listing(self) -> None:
+        """Parse every file the listing only skimmed (once per file version: the result is
+        remembered), so a file that is broken past its header is reported at start."""
+        problems = self.store.list(verify=True).problems
+        if problems:
+            self.call_from_thread(self._report_problems, problems)
 
     def _list_entry(self, conversation: Conversation) -> Entry:
         return Entry(
@@ -475,7 +494,7 @@ class ChatApp(App):
             try:
                 conversation = self.store.load(conversation_id)
             except StoreError as error:
-                self.say(str(error), title="Cannot open", severity="error")
+                self._report_problems([Problem(error.path, error.reason)])
                 return False
             self.loaded[conversation_id] = conversation
         await self._show(conversation)
@@ -520,7 +539,8 @@ class ChatApp(App):
             return
         text = event.text
         message = conversation.add_user(text)
-        if not self._save(conversation):
+        outcome = self._save(conversation, reshow=False)
+        if outcome is None:
             conversation.messages.remove(message)
             return
         self.loaded[conversation.id] = conversation
@@ -530,21 +550,25 @@ class ChatApp(App):
         prompt = self.query_one(PromptInput)
         prompt.prompt_history = self.state.history
         prompt.clear()
-        view = self.query_one(MessageView)
-        await view.add_turn(message)
+        if outcome == "merged" and conversation is self.conversation:
+            await self._show(conversation)  # other turns arrived: show them all, in order
+        else:
+            await self.query_one(MessageView).add_turn(message)
         self.query_one(TitleBar).set_title(conversation.title)
         await self._start_reply(conversation)
 
-    def _save(self, conversation: Conversation) -> bool:
-        """Save now; tell the user if it could not be, or if it was merged or copied."""
+    def _save(self, conversation: Conversation, reshow: bool = True) -> str | None:
+        """Save now; tell the user if it could not be (None), or if it was merged or copied.
+        Returns the store's outcome. After a merge the open conversation is shown again,
+        unless the caller (`reshow=False`) does that itself."""
         try:
             result: SaveResult = self.store.save(conversation)
         except (OSError, StoreError) as error:
             self.say(f"Could not save the conversation: {error}", severity="error", timeout=15)
-            return False
+            return None
         if result.outcome == "merged":
             self.say("Another tui-chat added turns to this conversation; they are merged in.")
-            if conversation is self.conversation:
+            if reshow and conversation is self.conversation:
                 self.call_after_refresh(self._show, conversation)
         elif result.outcome == "copied":
             self.loaded.pop(result.original_id, None)
@@ -557,7 +581,7 @@ class ChatApp(App):
             )
             self._load_listing()
         self._refresh_entry(conversation)
-        return True
+        return result.outcome
 
     async def _start_reply(
         self,
@@ -734,10 +758,10 @@ class ChatApp(App):
         conversation.touch()
         self._save(conversation)
         self.store.clear_checkpoint(conversation.id)
-        self.refresh_bindings()
         try:
+            self.refresh_bindings()
             view = self.query_one(MessageView)
-        except NoMatches:  # the app is closing
+        except (NoMatches, ScreenStackError):  # the app is closing: the reply is saved
             return
         turn = view.streaming_turn
         if conversation is self.conversation and turn is not None and turn.message is message:

@@ -143,7 +143,7 @@ def model_name(model: str) -> str:
         return "Assistant"
     info = catalog.lookup(model)
     if not info.known:
-        return model
+        return for_display(model)
     base = catalog.base_model_id(model)
     scope = model[: -len(base)].rstrip(".") if model.endswith(base) and model != base else ""
     if "inference-profile/" in scope or scope.startswith("arn:"):

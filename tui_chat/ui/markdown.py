@@ -11,10 +11,13 @@ suit light, dark and 16-colour themes alike.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import ClassVar
 
-from rich.console import Console, ConsoleOptions, RenderResult
+from rich.cells import cell_len
+from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
 from rich.markdown import CodeBlock, Heading, Markdown, MarkdownContext, MarkdownElement
+from rich.segment import Segment
 from rich.syntax import Syntax
 from rich.text import Text
 
@@ -88,6 +91,58 @@ class ChatMarkdown(Markdown):
     ) -> None:
         self.code_background = code_background
         super().__init__(markup, code_theme=code_theme, hyperlinks=False)
+
+
+class RenderedOnce:
+    """A renderable built and rendered once per width, then replayed.
+
+    Textual asks a widget for its height at every layout and for its lines at every repaint;
+    parsing Markdown each time would make a long reply cost more with every token after it.
+    `build` makes the renderable when it is first needed, so a chunk nobody looks at (one
+    scrolled far above) costs nothing but an estimate of its height (see `estimate_height`).
+    """
+
+    def __init__(self, build: Callable[[], RenderableType], text: str = "") -> None:
+        self._build = build
+        self.text = text
+        self._renderable: RenderableType | None = None
+        self._key: tuple | None = None
+        self._lines: list[list[Segment]] = []
+
+    @property
+    def renderable(self) -> RenderableType:
+        if self._renderable is None:
+            self._renderable = self._build()
+        return self._renderable
+
+    def rendered_width(self) -> int | None:
+        """The width it was last rendered at (None: never rendered)."""
+        return None if self._key is None else self._key[0]
+
+    def rendered_height(self) -> int:
+        return len(self._lines)
+
+    def estimate_height(self, width: int) -> int:
+        """Lines the text would take as plain wrapped text: close to the Markdown's height."""
+        width = max(1, width)
+        return sum(
+            max(1, -(-cell_len(line) // width)) for line in self.text.rstrip("\n").split("\n")
+        )
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        key = (options.max_width, options.justify, options.overflow, options.no_wrap)
+        if key != self._key:
+            self._lines = [
+                list(Segment.simplify(line))
+                for line in console.render_lines(
+                    self.renderable, options.update(height=None), pad=False
+                )
+            ]
+            self._key = key
+        new_line = Segment.line()
+        for line in self._lines:
+            yield from line
+            yield new_line
 
 
 def _closes(line: str, fence: str) -> bool:

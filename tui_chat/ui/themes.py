@@ -10,6 +10,7 @@ falls back to a built-in theme instead of failing.
 from __future__ import annotations
 
 import re
+import stat
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -63,9 +64,18 @@ def _colour(path: Path, key: str, value: Any) -> str:
     return value
 
 
+#: A theme is a few dozen lines; anything larger is not one (and is not read into memory).
+MAX_THEME_BYTES = 64 * 1024
+
+
 def load_theme(path: Path) -> Theme:
     """One theme file as a Textual Theme; ThemeError says what is wrong."""
     try:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise ThemeError(path, "is not a regular file")
+        if info.st_size > MAX_THEME_BYTES:
+            raise ThemeError(path, f"is too large ({info.st_size} bytes; a theme is a few lines)")
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as error:
         raise ThemeError(path, f"cannot be read ({error.strerror})") from None

@@ -16,13 +16,14 @@ from typing import ClassVar
 from rich.text import Text
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
+from textual.css.query import NoMatches
 from textual.widget import Widget
 from textual.widgets import Static
 
 from tui_chat.conversation import Message
 from tui_chat.sanitize import for_display
 from tui_chat.ui.format import describe_reply, error_text, model_name
-from tui_chat.ui.markdown import ChatMarkdown, Chunker, split_chunks
+from tui_chat.ui.markdown import ChatMarkdown, Chunker, RenderedOnce, split_chunks
 
 #: How many turns are mounted at first, and how many more each time the top is reached.
 INITIAL_TURNS = 24
@@ -32,6 +33,40 @@ STREAM_FPS = 8.0
 
 CodeStyle = tuple[str, str]  # (Pygments theme, background colour)
 DEFAULT_CODE: CodeStyle = ("monokai", "default")
+
+
+class MarkdownChunk(Static):
+    """Part of a reply. Until it is first drawn its height is estimated from its text, so the
+    chunks of a long reply that scroll by unseen are never parsed or rendered; once drawn, its
+    real height replaces the estimate."""
+
+    def __init__(self, content, *, lazy: bool = True, **kwargs) -> None:
+        super().__init__(content, **kwargs)
+        self._source = content
+        self._lazy = lazy  # the live chunk, redrawn as text arrives, is always measured
+        self._estimated: int | None = None
+
+    def update(self, content="", *, layout: bool = True) -> None:
+        self._source = content
+        self._estimated = None
+        super().update(content, layout=layout)
+
+    def get_content_height(self, container, viewport, width: int) -> int:
+        source = self._source
+        if self._lazy and isinstance(source, RenderedOnce) and source.rendered_width() is None:
+            self._estimated = source.estimate_height(width)
+            return self._estimated
+        return super().get_content_height(container, viewport, width)
+
+    def render_lines(self, crop):
+        lines = super().render_lines(crop)
+        if self._estimated is not None:
+            estimated, self._estimated = self._estimated, None
+            source = self._source
+            if isinstance(source, RenderedOnce) and source.rendered_height() != estimated:
+                self._content_height_cache = (None, 0)
+                self.call_later(self.refresh, layout=True)
+        return lines
 
 
 class ReplyBody(Vertical):
@@ -61,22 +96,25 @@ class ReplyBody(Vertical):
             self._chunker.feed(self._initial)
             for chunk in self._chunker.chunks:
                 yield self._chunk_widget(chunk)
-            self._live = self._chunk_widget(self._chunker.open + self._chunker.tail, last=True)
+            self._live = self._chunk_widget(
+                self._chunker.open + self._chunker.tail, last=True, live=True
+            )
             yield self._live
         else:
             chunks = split_chunks(self._initial) or [""]
             for n, chunk in enumerate(chunks):
                 yield self._chunk_widget(chunk, last=n == len(chunks) - 1)
 
-    def _chunk_widget(self, text: str, last: bool = False) -> Static:
-        widget = Static(self._render_markdown(text), classes="chunk")
+    def _chunk_widget(self, text: str, last: bool = False, live: bool = False) -> Static:
+        widget = MarkdownChunk(self._render_markdown(text), lazy=not live, classes="chunk")
         widget.set_class(last, "-last")
         return widget
 
     def _render_markdown(self, text: str):
         if not text.strip():
             return Text("")
-        return ChatMarkdown(text, *self.code_style)
+        code_theme, code_background = self.code_style
+        return RenderedOnce(lambda: ChatMarkdown(text, code_theme, code_background), text)
 
     def append(self, text: str) -> None:
         """Queue text from the model; it is shown on the next throttled repaint."""
@@ -109,6 +147,9 @@ class ReplyBody(Vertical):
 
     def finish(self) -> None:
         self.flush()
+        if self._live is None:  # never composed: compose will show it all, settled
+            self._initial += self._pending
+            self._pending = ""
         self.streaming = False
 
 
@@ -187,9 +228,12 @@ class AssistantTurn(TurnKeys, Vertical, can_focus=True):
         """The reply ended (complete, cancelled or failed): show how."""
         self.streaming = False
         self.body.finish()
+        try:
+            error = self.query_one(".error-block", Static)
+        except NoMatches:
+            return  # not composed yet: compose shows the final state
         self.query_one(".turn-label", Static).update(self._label_text())
         self.query_one(".reply-footer", Static).update(self._footer_text())
-        error = self.query_one(".error-block", Static)
         error.update(self._error_text())
         error.display = self.message.status == "error"
 
