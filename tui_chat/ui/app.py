@@ -151,6 +151,7 @@ class ChatApp(App):
     def __init__(self, settings: Settings | None = None) -> None:
         super().__init__()
         self._filters.append(NoControlCharacters())
+        self.last_typed = 0.0
         self.settings = settings or load_settings()
         self.state = State.load(self.settings.paths.state_file)
         self.demo_mode = self.settings.demo or not likely_has_credentials()
@@ -1319,6 +1320,7 @@ class ChatApp(App):
     @on(PromptInput.Changed, "#prompt")
     def _on_prompt_changed(self, event: PromptInput.Changed) -> None:
         """Keep the draft in the state as it is typed, so any way of quitting keeps it."""
+        self.last_typed = time.monotonic()  # streaming replies repaint less while typing
         self._remember_draft(event.text_area.text)
 
     def _remember_draft(self, text: str) -> None:

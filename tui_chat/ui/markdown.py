@@ -132,17 +132,24 @@ class RenderedOnce:
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         key = (options.max_width, options.justify, options.overflow, options.no_wrap)
         if key != self._key:
-            self._lines = [
-                list(Segment.simplify(line))
-                for line in console.render_lines(
-                    self.renderable, options.update(height=None), pad=False
-                )
-            ]
+            lines = console.render_lines(self.renderable, options.update(height=None), pad=False)
+            # Rich starts a list with a blank line; the chunk's margin already separates it.
+            while lines and _blank(lines[0]):
+                lines.pop(0)
+            self._lines = [list(Segment.simplify(line)) for line in lines]
             self._key = key
         new_line = Segment.line()
         for line in self._lines:
             yield from line
             yield new_line
+
+
+def _blank(line: list[Segment]) -> bool:
+    """A line with no text and nothing coloured behind it."""
+    return all(
+        not segment.text.strip() and not (segment.style and segment.style.bgcolor)
+        for segment in line
+    )
 
 
 def _closes(line: str, fence: str) -> bool:

@@ -30,6 +30,11 @@ INITIAL_TURNS = 24
 MORE_TURNS = 24
 #: Repaints of a streaming reply per second (the stream itself is never slowed down).
 STREAM_FPS = 8.0
+#: ... and while the user is typing (a key in the last TYPING_GRACE seconds): keys go first.
+TYPING_FPS = 3.0
+TYPING_GRACE = 0.5
+#: A streaming reply's height grows in steps of this many lines (or a fifth of the screen).
+TAIL_STEP = 4
 
 CodeStyle = tuple[str, str]  # (Pygments theme, background colour)
 DEFAULT_CODE: CodeStyle = ("monokai", "default")
@@ -70,8 +75,14 @@ class MarkdownChunk(Static):
 
 
 class ReplyBody(Vertical):
-    """A reply's Markdown: settled chunks rendered once, the last chunk re-rendered as text
-    arrives, at most STREAM_FPS times a second."""
+    """A reply's Markdown, cheap to grow a token at a time.
+
+    Settled chunks (whole blocks, about CHUNK_CHARS each) are rendered once, when first seen.
+    While streaming, `_open` holds the whole blocks of the chunk still filling and `_live` the
+    block still being written; only `_live` is redrawn as text arrives, at most STREAM_FPS
+    times a second, and the reply's height grows in steps of TAIL_STEP lines, so most redraws
+    change a few lines in place instead of moving (and so repainting) the whole pane.
+    """
 
     DEFAULT_CSS = """
     ReplyBody { height: auto; }
@@ -88,7 +99,9 @@ class ReplyBody(Vertical):
         self._carry_cr = False
         self._last_render = 0.0
         self._timer = None
-        self._live: Static | None = None
+        self._open: MarkdownChunk | None = None
+        self._live: MarkdownChunk | None = None
+        self._tail_height = -1  # lines `_live` took when last laid out
         self._initial = for_display(text)
 
     def compose(self):
@@ -96,16 +109,17 @@ class ReplyBody(Vertical):
             self._chunker.feed(self._initial)
             for chunk in self._chunker.chunks:
                 yield self._chunk_widget(chunk)
-            self._live = self._chunk_widget(
-                self._chunker.open + self._chunker.tail, last=True, live=True
-            )
+            self._open = self._chunk_widget(self._chunker.open, live=True)
+            self._live = self._chunk_widget(self._chunker.tail, last=True, live=True)
+            self._show_open()
+            yield self._open
             yield self._live
         else:
             chunks = split_chunks(self._initial) or [""]
             for n, chunk in enumerate(chunks):
                 yield self._chunk_widget(chunk, last=n == len(chunks) - 1)
 
-    def _chunk_widget(self, text: str, last: bool = False, live: bool = False) -> Static:
+    def _chunk_widget(self, text: str, last: bool = False, live: bool = False) -> MarkdownChunk:
         widget = MarkdownChunk(self._render_markdown(text), lazy=not live, classes="chunk")
         widget.set_class(last, "-last")
         return widget
@@ -125,7 +139,10 @@ class ReplyBody(Vertical):
             text, self._carry_cr = text[:-1], True
         self._pending += for_display(text)
         if self._timer is None:
-            delay = max(0.01, self._last_render + 1.0 / STREAM_FPS - time.monotonic())
+            now = time.monotonic()
+            typing = now - getattr(self.app, "last_typed", 0.0) < TYPING_GRACE
+            fps = TYPING_FPS if typing else STREAM_FPS
+            delay = max(0.01, self._last_render + 1.0 / fps - now)
             self._timer = self.set_timer(delay, self.flush)
 
     def flush(self) -> None:
@@ -134,23 +151,72 @@ class ReplyBody(Vertical):
         if self._carry_cr:
             self._pending += for_display("\r")
             self._carry_cr = False
-        if not self._pending or self._live is None:
+        if not self._pending or self._live is None or self._open is None:
             return
         pending, self._pending = self._pending, ""
         before = len(self._chunker.chunks)
-        self._chunker.feed(pending)
+        _closed, blocks_done = self._chunker.feed(pending)
         new_chunks = self._chunker.chunks[before:]
         if new_chunks:
-            self.mount_all([self._chunk_widget(c) for c in new_chunks], before=self._live)
-        self._live.update(self._render_markdown(self._chunker.open + self._chunker.tail))
+            self.mount_all([self._chunk_widget(c) for c in new_chunks], before=self._open)
+        if blocks_done:
+            self._open.update(self._render_markdown(self._chunker.open))
+            self._show_open()
+        self._show_tail(moved=blocks_done)
         self._last_render = time.monotonic()
+
+    def _show_open(self) -> None:
+        assert self._open is not None
+        shown = bool(self._chunker.open.strip())
+        if self._open.display != shown:
+            self._open.display = shown
+        self._open.set_class(not self._chunker.tail.strip(), "-last")
+
+    def _show_tail(self, moved: bool) -> None:
+        """Redraw the block being written: in place when its height is unchanged."""
+        assert self._live is not None
+        tail = self._chunker.tail
+        renderable = self._render_markdown(tail)
+        shown = bool(tail.strip())
+        if self._live.display != shown:  # setting it, even unchanged, asks for a layout
+            self._live.display = shown
+        if self._open is not None:
+            self._open.set_class(not shown, "-last")
+        width = self._live.content_region.width or self.content_region.width
+        height = self._measure(renderable, width) if width else -1
+        if moved or height != self._tail_height or height < 0:
+            self._tail_height = height
+            self._live.update(renderable)
+        else:
+            self._live.update(renderable, layout=False)
+
+    def get_content_height(self, container, viewport, width: int) -> int:
+        """While streaming, the reply's height grows in steps of a few lines: a new line
+        of text then changes only the lines around it, instead of scrolling (and so
+        repainting) the whole pane for every line."""
+        height = super().get_content_height(container, viewport, width)
+        if self.streaming and self._live is not None:
+            step = max(TAIL_STEP, viewport.height // 5)
+            return -(-height // step) * step
+        return height
+
+    def _measure(self, renderable, width: int) -> int:
+        console = self.app.console
+        return len(console.render_lines(renderable, console.options.update_width(width)))
 
     def finish(self) -> None:
         self.flush()
-        if self._live is None:  # never composed: compose will show it all, settled
+        if self._live is None or self._open is None:  # never composed: compose shows it all
             self._initial += self._pending
             self._pending = ""
+        else:
+            # The same layout as the reply loaded from disk: the tail joins the open chunk.
+            self._open.update(self._render_markdown(self._chunker.open + self._chunker.tail))
+            self._open.display = True
+            self._open.set_class(True, "-last")
+            self._live.display = False
         self.streaming = False
+        self.refresh(layout=True)  # to its exact height
 
 
 class TurnKeys(Widget):
