@@ -44,6 +44,8 @@ from tui_chat.params import ALL_PARAMS, ParamError, Params
 SUFFIX = ".toml"
 PARTIAL_SUFFIX = ".partial.toml"
 MAX_FILE_BYTES = 20 * 1024 * 1024
+#: Session files at least this big keep a parsed copy in the cache folder (see _parsed_copy).
+PARSED_COPY_MIN_BYTES = 256 * 1024
 #: A temporary file of an atomic write left by a process that died (killed mid-write) is
 #: removed by the next listing once it is this old and its process is gone.
 STALE_TEMPORARY_SECONDS = 600.0
@@ -620,11 +622,50 @@ class SessionStore:
     # -- loading and saving --------------------------------------------------------------------
 
     def _parse(self, path: Path, file_id: str, data: bytes) -> Conversation:
-        document = _parse_toml(path, _decode(path, data))
+        document = self._parsed_copy(file_id, data)
+        if document is None:
+            document = _parse_toml(path, _decode(path, data))
+            self._keep_parsed_copy(file_id, data, document)
         try:
             return conversation_from_dict(document, file_id, self.defaults)
         except _Shape as error:
             raise StoreError(path, str(error)) from None
+
+    # -- parsed copies of big files ---------------------------------------------------------------
+
+    def _parsed_path(self, file_id: str) -> Path | None:
+        return None if self.cache_dir is None else self.cache_dir / "parsed" / f"{file_id}.json"
+
+    def _parsed_copy(self, file_id: str, data: bytes) -> dict[str, Any] | None:
+        """The TOML document of a big file as parsed before, if the file's bytes are the same
+        (Python's TOML parser reads a 1 MB conversation in about 0.15 s; JSON ten times
+        faster). Only a cache: anything wrong with it and the file is parsed again."""
+        path = self._parsed_path(file_id)
+        if path is None or len(data) < PARSED_COPY_MIN_BYTES:
+            return None
+        try:
+            copy = json.loads(path.read_bytes(), object_hook=_from_json)
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        if not isinstance(copy, dict) or copy.get("digest") != _digest(data):
+            return None
+        document = copy.get("document")
+        return document if isinstance(document, dict) else None
+
+    def _keep_parsed_copy(self, file_id: str, data: bytes, document: dict[str, Any]) -> None:
+        path = self._parsed_path(file_id)
+        if path is None or len(data) < PARSED_COPY_MIN_BYTES:
+            return
+        try:
+            payload = json.dumps(
+                {"digest": _digest(data), "document": document},
+                default=_to_json,
+                ensure_ascii=False,
+            )
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            write_atomic(path, payload)
+        except (OSError, TypeError, ValueError):
+            pass  # only a cache: the file is parsed next time
 
     def exists(self, conversation_id: str) -> bool:
         return self.path(conversation_id).exists()
@@ -702,7 +743,12 @@ class SessionStore:
             conversation.title_custom = True
 
     def delete(self, conversation_id: str) -> None:
-        for path in (self.path(conversation_id), *self._sidecars(conversation_id)):
+        parsed = self._parsed_path(conversation_id)
+        for path in (
+            self.path(conversation_id),
+            *self._sidecars(conversation_id),
+            *([parsed] if parsed else []),
+        ):
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
         self.forget(conversation_id)
@@ -835,6 +881,33 @@ def _interleave(ours: list[Message], theirs: list[Message]) -> list[Message]:
             combined.append(other)
             j += 1
     return combined + ours[i:] + theirs[j:]
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+# TOML's dates and times in JSON: {"\u0000toml": "datetime", "value": "<ISO 8601>"}.
+_TOML_TYPE = "\u0000toml"
+_TIME_TYPES: dict[str, Any] = {
+    "datetime": datetime.fromisoformat,
+    "date": date.fromisoformat,
+    "time": time.fromisoformat,
+}
+
+
+def _to_json(value: Any) -> dict[str, str]:
+    for name, kind in (("datetime", datetime), ("date", date), ("time", time)):
+        if isinstance(value, kind):
+            return {_TOML_TYPE: name, "value": value.isoformat()}
+    raise TypeError(f"cannot keep a {type(value).__name__} in a parsed copy")
+
+
+def _from_json(item: dict[str, Any]) -> Any:
+    kind = item.get(_TOML_TYPE)
+    if kind is None:
+        return item
+    return _TIME_TYPES[kind](item["value"])
 
 
 def _stat_key(path: Path) -> tuple[int, int] | None:

@@ -12,7 +12,7 @@ from tui_chat.params import Params
 from tui_chat.ui.app import TitleBar
 from tui_chat.ui.screens.dialogs import AskText, Confirm
 from tui_chat.ui.screens.help import HelpScreen
-from tui_chat.ui.widgets.conversation_list import ConversationList
+from tui_chat.ui.widgets.conversation_list import MORE_ID, PAGE, ConversationList
 from tui_chat.ui.widgets.message_view import AssistantTurn, MessageView, UserTurn
 
 from .conftest import MODEL, rendered_text, send, wait_for, wait_for_screen, wait_idle
@@ -246,7 +246,28 @@ async def test_thousands_of_conversations_list_and_filter(make_app, sessions):
         path.write_text(template.format(title=f"topic {n}", day=1 + n % 28))
     app = make_app()
     async with app.run_test() as pilot:
-        assert app.query_one(ConversationList).option_count == 3000
+        listing = app.query_one(ConversationList)
+        # The most recent PAGE rows, then one that says how many more there are.
+        assert listing.option_count == PAGE + 1
+        assert listing.entries.keys() >= {f"20260101T000000Z-{n:06x}" for n in range(3000)}
+        more = listing.get_option_at_index(PAGE)
+        assert more.id == MORE_ID and f"{3000 - PAGE:,} more" in str(more.prompt)
+        listing.focus()
+        listing.highlighted = PAGE
+        await pilot.press("enter")
+        assert listing.option_count == 2 * PAGE + 1
+        assert listing.highlighted == PAGE  # on the first of the rows just added
+        # The filter searches all 3,000, not only the rows shown.
         await pilot.press("ctrl+f", *"topic", "space", *"29")
         await pilot.pause()
-        assert len(visible_ids(app)) == 111  # 29, 290-299, 2900-2999
+        # 111 match (29, 290-299, 2900-2999): a page of them, then the rest on request.
+        assert len(visible_ids(app)) == PAGE + 1
+        assert f"{111 - PAGE} more" in str(listing.get_option_at_index(PAGE).prompt)
+        listing.focus()
+        listing.highlighted = PAGE
+        await pilot.press("enter")
+        shown = visible_ids(app)
+        assert len(shown) == 111
+        assert {listing.entries[i].title for i in shown} == {
+            f"topic {n}" for n in (29, *range(290, 300), *range(2900, 3000))
+        }

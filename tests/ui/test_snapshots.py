@@ -57,6 +57,8 @@ async def settled(pilot) -> None:
     snapshot never depends on how quickly it ran."""
     await pilot.pause(WARM_UP_DELAY + 0.05)
     await pilot.app.workers.wait_for_complete()
+    for widget in pilot.app.query("PromptInput, Input, TextArea"):
+        widget.cursor_blink = False  # a blinking cursor would be caught on or off at random
     await pilot.pause()
 
 

@@ -466,3 +466,38 @@ def test_a_continued_reply_is_recovered_with_its_longer_text(store):
     assert loaded.messages[-1].content == "cut at max tokens and more"
     assert loaded.messages[-1].status == "interrupted"
     assert len(loaded.messages) == 2
+
+
+def test_a_big_file_keeps_a_parsed_copy_that_matches_the_file(tmp_path, monkeypatch):
+    monkeypatch.setattr(store_module, "PARSED_COPY_MIN_BYTES", 1)
+    cache = tmp_path / "cache"
+    writer = SessionStore(tmp_path / "sessions", cache_dir=cache)
+    conversation = make_conversation(turns=6, text="line one\nline two with “quotes”")
+    writer.save(conversation)
+    first = SessionStore(tmp_path / "sessions", cache_dir=cache).load(conversation.id)
+    copy = cache / "parsed" / f"{conversation.id}.json"
+    assert copy.exists() and stat.S_IMODE(copy.stat().st_mode) == 0o600
+
+    parsed: list[str] = []
+    real_parse = store_module._parse_toml
+    monkeypatch.setattr(
+        store_module,
+        "_parse_toml",
+        lambda path, text: parsed.append(path) or real_parse(path, text),
+    )
+    again = SessionStore(tmp_path / "sessions", cache_dir=cache).load(conversation.id)
+    assert parsed == []  # read from the copy
+    assert again == first == SessionStore(tmp_path / "sessions").load(conversation.id)
+
+    # The file changes: the copy no longer matches its bytes and is not used.
+    again.add(Message(role="user", content="one more"))
+    writer.save(again)
+    parsed.clear()
+    changed = SessionStore(tmp_path / "sessions", cache_dir=cache).load(conversation.id)
+    assert len(parsed) == 1 and changed.messages[-1].content == "one more"
+
+    # A damaged copy is ignored; deleting the conversation deletes its copy.
+    copy.write_text("{not json")
+    assert SessionStore(tmp_path / "sessions", cache_dir=cache).load(conversation.id) == changed
+    writer.delete(conversation.id)
+    assert not copy.exists()

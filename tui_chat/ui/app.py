@@ -50,7 +50,6 @@ from tui_chat.ui.messages import StreamEnded, StreamText
 from tui_chat.ui.screens.compare import CompareScreen
 from tui_chat.ui.screens.dialogs import AskText, CodePicker, Confirm, ModelPicker
 from tui_chat.ui.screens.help import HelpScreen
-from tui_chat.ui.screens.request import RequestScreen
 from tui_chat.ui.themes import DEFAULT_THEME, load_all
 from tui_chat.ui.widgets.conversation_list import ConversationList, ConversationPane, Entry
 from tui_chat.ui.widgets.message_view import AssistantTurn, MessageView, UserTurn
@@ -1037,6 +1036,8 @@ class ChatApp(App):
                 region = self._engine.connection.region
             except BedrockError:
                 pass
+        from tui_chat.ui.screens.request import RequestScreen  # rarely used: loaded when asked
+
         self.push_screen(RequestScreen(prepared, region, heading))
 
     def action_save_preset(self) -> None:
@@ -1357,7 +1358,10 @@ class ChatApp(App):
             self._param_save_timer.stop()
         conversation = self.conversation
         if self.store.exists(conversation.id):
-            self._param_save_timer = self.set_timer(0.5, lambda: self._save(conversation))
+            # Not if it was deleted meanwhile: saving would bring it back.
+            self._param_save_timer = self.set_timer(
+                0.5, lambda: self.store.exists(conversation.id) and self._save(conversation)
+            )
 
     # -- command palette -----------------------------------------------------------------------
 

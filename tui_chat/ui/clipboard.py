@@ -11,8 +11,6 @@ import subprocess
 import sys
 from collections.abc import Mapping
 
-from markdown_it import MarkdownIt
-
 
 def osc52(text: str, tmux: bool = False) -> str:
     """The escape sequence that asks the terminal to put `text` on its clipboard."""
@@ -56,6 +54,8 @@ def copy_locally(text: str, command: list[str]) -> bool:
 
 def code_blocks(markdown: str) -> list[tuple[str, str]]:
     """(language, code) for every fenced or indented code block, in order."""
+    from markdown_it import MarkdownIt  # on first use: not needed for the first frame
+
     tokens = MarkdownIt("commonmark").parse(markdown)
     return [
         ((token.info or "").split(" ", 1)[0], token.content)

@@ -1,25 +1,19 @@
-"""Rendering replies: Rich Markdown tuned for a chat pane, and splitting a growing reply into
-settled blocks and an unfinished tail so streaming costs the same per token at any length.
+"""Rendering replies: a growing reply split into settled blocks and an unfinished tail, so
+streaming costs the same per token at any length.
 
 Finished text is rendered once into chunks of whole blocks; only the last, unfinished block is
 rendered again as text arrives. A reply loaded from disk is cut into the same chunks, so it
-looks exactly as it did while it streamed. Links are shown as text with their address (never
-live), headings are left-aligned, and code blocks take the terminal's own background so they
-suit light, dark and 16-colour themes alike.
+looks exactly as it did while it streamed. The Markdown itself is `chat_markdown.ChatMarkdown`.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import ClassVar
 
 from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
-from rich.markdown import CodeBlock, Heading, Markdown, MarkdownContext, MarkdownElement
 from rich.segment import Segment
-from rich.syntax import Syntax
-from rich.text import Text
 
 #: A settled chunk grows to about this many characters before a new one starts.
 CHUNK_CHARS = 2000
@@ -27,70 +21,11 @@ CHUNK_CHARS = 2000
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 
 
-class _LeftHeading(Heading):
-    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        text = self.text.copy()
-        text.justify = "left"
-        yield text
+def chat_markdown(text: str, code_theme: str, code_background: str) -> RenderableType:
+    """The Rich Markdown renderable for a reply (imported on first use)."""
+    from tui_chat.ui.chat_markdown import ChatMarkdown
 
-
-class _PlainCodeBlock(CodeBlock):
-    background = "default"
-
-    @classmethod
-    def create(cls, markdown: Markdown, token) -> CodeBlock:
-        block = super().create(markdown, token)
-        block.background = getattr(markdown, "code_background", "default")
-        return block
-
-    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        yield Syntax(
-            str(self.text).rstrip(),
-            self.lexer_name,
-            theme=self.theme,
-            word_wrap=True,
-            padding=(0, 1),
-            background_color=self.background,
-        )
-
-
-class _TextOnlyImage(MarkdownElement):
-    """An image is shown as its alt text and address; nothing is fetched."""
-
-    @classmethod
-    def create(cls, markdown: Markdown, token) -> MarkdownElement:
-        return cls(str(token.attrs.get("src", "")))
-
-    def __init__(self, src: str) -> None:
-        self.src = src
-        self.text = Text()
-
-    def on_enter(self, context: MarkdownContext) -> None:
-        self.text = Text()
-
-    def on_text(self, context: MarkdownContext, text: str) -> None:
-        self.text.append(text)
-
-    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        yield Text.assemble("🖼 ", self.text, (f" ({self.src})", "dim"))
-
-
-class ChatMarkdown(Markdown):
-    """Rich Markdown for the message pane."""
-
-    elements: ClassVar[dict[str, type[MarkdownElement]]] = {
-        **Markdown.elements,
-        "heading_open": _LeftHeading,
-        "fence": _PlainCodeBlock,
-        "code_block": _PlainCodeBlock,
-        "image": _TextOnlyImage,
-    }
-
-    def __init__(
-        self, markup: str, code_theme: str = "monokai", code_background: str = "default"
-    ) -> None:
-        self.code_background = code_background
-        super().__init__(markup, code_theme=code_theme, hyperlinks=False)
+    return ChatMarkdown(text, code_theme, code_background)
 
 
 class RenderedOnce:

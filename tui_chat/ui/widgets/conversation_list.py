@@ -34,6 +34,12 @@ class Entry:
     matches: set[str] = field(default_factory=set)
 
 
+#: Rows shown at first (the most recent conversations); the "more" row adds as many again,
+#: and the filter always searches every conversation.
+PAGE = 100
+MORE_ID = "+more"
+
+
 def _one_line(text: str, width: int = 80) -> str:
     line = " ".join(for_display(text).split())
     return line if len(line) <= width else line[: width - 1] + "…"
@@ -58,7 +64,7 @@ class ConversationList(OptionList):
 
     def action_delete(self) -> None:
         option = self.highlighted_option
-        if option is not None and option.id and not option.disabled:
+        if option is not None and option.id not in (None, MORE_ID) and not option.disabled:
             self.post_message(self.DeleteRequested(option.id))
 
     def __init__(self, **kwargs) -> None:
@@ -67,6 +73,8 @@ class ConversationList(OptionList):
         self.filter_text = ""
         self.filter_ids: set[str] | None = None  # extra matches (content search)
         self.current_id = ""
+        self.limit = PAGE  # rows shown before the "more" row
+        self._filtered = ""
 
     def set_entries(self, entries: list[Entry]) -> None:
         self.entries = {entry.id: entry for entry in entries}
@@ -100,15 +108,32 @@ class ConversationList(OptionList):
         text.append(f"\n  {relative_time(entry.updated)} · {count}", style="dim")
         return text
 
-    def rebuild(self) -> None:
+    def rebuild(self, target: str | None = None) -> None:
+        """Show the most recent `limit` matching entries (and the open one), then a row that
+        says how many more there are: with thousands of conversations, building every row
+        would cost a noticeable pause each time the list changes."""
         visible = self._visible()
+        if self.filter_text != self._filtered:  # a new search starts from one page
+            self._filtered, self.limit = self.filter_text, PAGE
         highlighted = self.highlighted_option.id if self.highlighted_option else None
+        shown = visible[: self.limit]
+        if self.current_id and self.current_id not in {e.id for e in shown}:
+            shown += [e for e in visible[self.limit :] if e.id == self.current_id]
         self.clear_options()
         self.add_options(
             Option(self._prompt(entry), id=entry.id, disabled=bool(entry.problem))
-            for entry in visible
+            for entry in shown
         )
-        target = self.current_id if self.current_id in self.entries else highlighted
+        more = len(visible) - len(shown)
+        if more > 0:
+            self.add_option(
+                Option(
+                    Text(f"… {more:,} more: Enter shows {min(more, PAGE):,}", style="dim italic"),
+                    id=MORE_ID,
+                )
+            )
+        if target is None:
+            target = self.current_id if self.current_id in self.entries else highlighted
         if target is not None:
             try:
                 self.highlighted = self.get_option_index(target)
@@ -120,10 +145,17 @@ class ConversationList(OptionList):
         try:
             self.highlighted = self.get_option_index(conversation_id)
         except Exception:
-            pass
+            if conversation_id in self.entries:
+                self.rebuild()  # beyond the rows shown: `rebuild` adds it
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
+        if event.option.id == MORE_ID:
+            first_new = event.option_index
+            self.limit += PAGE
+            self.rebuild(target="")
+            self.highlighted = min(first_new, self.option_count - 1)
+            return
         if event.option.id:
             self.post_message(self.Opened(event.option.id))
 

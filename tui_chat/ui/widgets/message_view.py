@@ -23,7 +23,7 @@ from textual.widgets import Static
 from tui_chat.conversation import Message
 from tui_chat.sanitize import for_display
 from tui_chat.ui.format import describe_reply, error_text, model_name
-from tui_chat.ui.markdown import ChatMarkdown, Chunker, RenderedOnce, split_chunks
+from tui_chat.ui.markdown import Chunker, RenderedOnce, chat_markdown, split_chunks
 
 #: How many turns are mounted at first, and how many more each time the top is reached.
 INITIAL_TURNS = 24
@@ -33,6 +33,9 @@ STREAM_FPS = 8.0
 #: ... and while the user is typing (a key in the last TYPING_GRACE seconds): keys go first.
 TYPING_FPS = 3.0
 TYPING_GRACE = 0.5
+#: ... and after a flush of at least BURST_CHARS (a very fast stream, or one catching up).
+BURST_FPS = 3.0
+BURST_CHARS = 2000
 #: A streaming reply's height grows in steps of this many lines (or a fifth of the screen).
 TAIL_STEP = 4
 
@@ -98,6 +101,7 @@ class ReplyBody(Vertical):
         self._pending = ""
         self._carry_cr = False
         self._last_render = 0.0
+        self._interval = 1.0 / STREAM_FPS
         self._timer = None
         self._open: MarkdownChunk | None = None
         self._live: MarkdownChunk | None = None
@@ -128,7 +132,7 @@ class ReplyBody(Vertical):
         if not text.strip():
             return Text("")
         code_theme, code_background = self.code_style
-        return RenderedOnce(lambda: ChatMarkdown(text, code_theme, code_background), text)
+        return RenderedOnce(lambda: chat_markdown(text, code_theme, code_background), text)
 
     def append(self, text: str) -> None:
         """Queue text from the model; it is shown on the next throttled repaint."""
@@ -140,9 +144,10 @@ class ReplyBody(Vertical):
         self._pending += for_display(text)
         if self._timer is None:
             now = time.monotonic()
-            typing = now - getattr(self.app, "last_typed", 0.0) < TYPING_GRACE
-            fps = TYPING_FPS if typing else STREAM_FPS
-            delay = max(0.01, self._last_render + 1.0 / fps - now)
+            interval = self._interval
+            if now - getattr(self.app, "last_typed", 0.0) < TYPING_GRACE:
+                interval = max(interval, 1.0 / TYPING_FPS)
+            delay = max(0.01, self._last_render + interval - now)
             self._timer = self.set_timer(delay, self.flush)
 
     def flush(self) -> None:
@@ -154,6 +159,9 @@ class ReplyBody(Vertical):
         if not self._pending or self._live is None or self._open is None:
             return
         pending, self._pending = self._pending, ""
+        # A burst (text arriving faster than anyone reads) is drawn less often, leaving the
+        # time to receiving it.
+        self._interval = 1.0 / (BURST_FPS if len(pending) >= BURST_CHARS else STREAM_FPS)
         before = len(self._chunker.chunks)
         _closed, blocks_done = self._chunker.feed(pending)
         new_chunks = self._chunker.chunks[before:]
@@ -367,7 +375,7 @@ class MessageView(VerticalScroll, can_focus=True):
             if empty_hint:
                 await self.mount(Static(Text(empty_hint), classes="empty"))
             return
-        self._first_mounted = max(0, len(messages) - INITIAL_TURNS)
+        self._first_mounted = max(0, len(messages) - self._initial_turns())
         widgets: list[Widget] = []
         if self._first_mounted:
             widgets.append(self._earlier_marker())
@@ -375,6 +383,19 @@ class MessageView(VerticalScroll, can_focus=True):
             widgets.append(self._turn(message, streaming=message is streaming))
         await self.mount_all(widgets)
         self.anchor()
+        if self._first_mounted:
+            self.call_after_refresh(self._fill)
+
+    def _initial_turns(self) -> int:
+        """Enough turns to fill the screen (a turn takes at least three lines), at most
+        INITIAL_TURNS: mounting fewer widgets is what makes a long chat open quickly."""
+        return min(INITIAL_TURNS, max(4, self.app.size.height // 3))
+
+    async def _fill(self) -> None:
+        """Load earlier turns while the view is not full (it can only load on scrolling up)."""
+        if self._first_mounted and not self._loading_more and self.max_scroll_y <= 1:
+            self._loading_more = True
+            await self._load_earlier()
 
     def _earlier_marker(self) -> EarlierMarker:
         return EarlierMarker(Text(f"↑ {self._first_mounted} earlier messages (scroll up to load)"))
