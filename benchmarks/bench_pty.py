@@ -154,6 +154,7 @@ def app_stream(env: BenchEnv, emulator: Any, text: str, tps: float, keys: bool) 
             "cpu_per_kb": (cpu1 - cpu0) / (len(text) / 1024),
             "lag_max_ms": max(lags),
             "lag_p50_ms": median(lags),
+            "lags_ms": [round(lag) for lag in lags],
             "missing_markers": missing,
             "stream_s": sends[-1][0] - sends[0][0],
         }

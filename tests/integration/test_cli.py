@@ -16,11 +16,11 @@ import subprocess
 import sys
 import time
 import tomllib
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from tests.cli_result import Result
 from tui_chat.bedrock.errors import BedrockError
 from tui_chat.conversation import Conversation, Message
 from tui_chat.emulator import Fault
@@ -42,25 +42,6 @@ SEED_SECRETS = {
     "AWS_ACCESS_KEY": "AKIDSEEDNAMEKEY5678",
     "AWS_SECRET_KEY": "seed-secret-value-1234abcd5678",
 }
-
-
-@dataclass
-class Result:
-    code: int
-    out: bytes
-    err: bytes
-
-    @property
-    def stdout(self) -> str:
-        return self.out.decode("utf-8")
-
-    @property
-    def stderr(self) -> str:
-        return self.err.decode("utf-8")
-
-    @property
-    def err_lines(self) -> list[str]:
-        return self.stderr.splitlines()
 
 
 def minimal_env(**extra: str) -> dict[str, str]:
@@ -143,12 +124,7 @@ def cli(emulator, isolated_environment) -> Cli:
 
 
 def assert_one_line_error(result: Result, code: int) -> str:
-    assert result.code == code, (result.code, result.stderr)
-    assert "Traceback" not in result.stderr
-    assert len(result.err_lines) == 1, result.stderr
-    line = result.err_lines[0]
-    assert line.startswith("tui-chat: ")
-    return line
+    return result.one_line_error(code)
 
 
 def read_some(proc: subprocess.Popen, at_least: int, timeout: float = 15.0) -> bytes:

@@ -24,11 +24,11 @@ import threading
 import time
 import tomllib
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from tests.cli_result import Result
 from tests.ui.conftest import (  # noqa: F401 - fixtures used by the tests in this folder
     MODEL,
     app_env,
@@ -93,40 +93,25 @@ def write_config(home: Path, text: str) -> Path:
     return path
 
 
+def record_notifications(app) -> list[str]:
+    """Every notification the app shows from now on, as text, in order."""
+    said: list[str] = []
+    notify = app.notify
+
+    def record(message, *args, **kwargs):
+        said.append(str(message))
+        return notify(message, *args, **kwargs)
+
+    app.notify = record
+    return said
+
+
 def sessions_dir(home: Path) -> Path:
     return home / "data" / "tui-chat" / "sessions"
 
 
 # ---------------------------------------------------------------------------------------------
 # The command line
-
-
-@dataclass
-class Result:
-    code: int
-    out: bytes
-    err: bytes
-
-    @property
-    def stdout(self) -> str:
-        return self.out.decode("utf-8")
-
-    @property
-    def stderr(self) -> str:
-        return self.err.decode("utf-8")
-
-    @property
-    def err_lines(self) -> list[str]:
-        return self.stderr.splitlines()
-
-    def one_line_error(self, code: int) -> str:
-        """The single `tui-chat: ...` line of a failed run (and the exit code is `code`)."""
-        assert self.code == code, (self.code, self.stderr)
-        assert "Traceback" not in self.stderr
-        assert len(self.err_lines) == 1, self.stderr
-        (line,) = self.err_lines
-        assert line.startswith("tui-chat: "), line
-        return line
 
 
 class Cli:

@@ -19,7 +19,7 @@ from tui_chat.config import load_settings
 from tui_chat.ui.widgets.prompt import PromptInput
 from tui_chat.ui.widgets.sidebar import ParamSidebar
 
-from .conftest import MODEL, write_config
+from .conftest import MODEL, record_notifications, write_config
 
 SONNET_45_US = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
 
@@ -214,14 +214,7 @@ async def test_app_with_bad_config_state_and_theme_files(make_app, emulator, iso
     (themes / "folder.toml").mkdir()
     (themes / "markup.toml").write_text('name = "[@click=app.quit]x"\nprimary = "#123456"\n')
     app = make_app()
-    said: list[str] = []
-    notify = app.notify
-
-    def record(message, *args, **kwargs):
-        said.append(str(message))
-        return notify(message, *args, **kwargs)
-
-    app.notify = record  # type: ignore[method-assign]
+    said = record_notifications(app)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause(0.2)
         for key in CONFIG_KEYS:

@@ -20,7 +20,7 @@ from tui_chat.params import Params
 from tui_chat.store import SessionStore
 from tui_chat.ui.widgets.conversation_list import ConversationList
 
-from .conftest import MODEL
+from .conftest import MODEL, record_notifications
 
 BIG = 50 * 1024 * 1024
 
@@ -138,14 +138,7 @@ async def test_app_starts_lists_the_good_reports_each_bad_once_and_touches_nothi
 ):
     before = folder.fingerprint()
     app = make_app()
-    said: list[str] = []
-    notify = app.notify
-
-    def record(message, *args, **kwargs):
-        said.append(str(message))
-        return notify(message, *args, **kwargs)
-
-    app.notify = record  # type: ignore[method-assign]
+    said = record_notifications(app)
 
     def reports(name: str) -> list[str]:
         return [m for m in said if name in m and "unreadable" in m]

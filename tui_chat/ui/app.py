@@ -46,6 +46,7 @@ from tui_chat.store import SUFFIX, Problem, SaveResult, SessionStore, StoreError
 from tui_chat.ui.clipboard import code_blocks, copy_locally, local_tool, osc52
 from tui_chat.ui.format import conversation_usage, model_name, usage_words
 from tui_chat.ui.line_filter import NoControlCharacters
+from tui_chat.ui.markdown import warm_up_markdown
 from tui_chat.ui.messages import StreamEnded, StreamText
 from tui_chat.ui.screens.compare import CompareScreen
 from tui_chat.ui.screens.dialogs import AskText, CodePicker, Confirm, ModelPicker
@@ -340,7 +341,9 @@ class ChatApp(App):
 
     @work(thread=True, exit_on_error=False, group="warmup")
     def _warm_up(self) -> None:
-        """Create the engine and its client off the first frame, so the first send is quick."""
+        """Load what the first reply needs and create the engine and its client, off the first
+        frame, so the first send is quick."""
+        warm_up_markdown()
         try:
             engine = self.engine()
             engine.connection  # noqa: B018 - resolves the region
@@ -1321,7 +1324,8 @@ class ChatApp(App):
     @on(PromptInput.Changed, "#prompt")
     def _on_prompt_changed(self, event: PromptInput.Changed) -> None:
         """Keep the draft in the state as it is typed, so any way of quitting keeps it."""
-        self.last_typed = time.monotonic()  # streaming replies repaint less while typing
+        if event.text_area.text:  # not the prompt emptied by sending it
+            self.last_typed = time.monotonic()  # streaming replies repaint less while typing
         self._remember_draft(event.text_area.text)
 
     def _remember_draft(self, text: str) -> None:
