@@ -17,11 +17,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import subprocess
 import time
 from typing import Any
 
-from benchmarks.common import PYTHON, REPO, BenchEnv, PtyProcess, app_command, log, median, rss_mb
+from benchmarks.common import BenchEnv, PtyProcess, app_command, log, median, rss_mb, run_child
 from benchmarks.fixtures import LONG_CHAT_END, long_chat, write_conversation
 
 REPS = 3
@@ -62,17 +61,7 @@ def child(conversation_id: str) -> None:
 
 
 def _child(conversation_id: str, env: dict[str, str]) -> dict:
-    done = subprocess.run(
-        [PYTHON, "-m", "benchmarks.bench_long_chat", "--child", conversation_id],
-        env=env,
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    if done.returncode:
-        raise RuntimeError(f"bench_long_chat child failed: {done.stderr[-2000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return run_child("benchmarks.bench_long_chat", ["--child", conversation_id], env, 300)
 
 
 def run(reps: int = REPS) -> dict[str, Any]:

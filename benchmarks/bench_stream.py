@@ -22,13 +22,12 @@ import json
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import MAX_TOKENS, MODEL, PYTHON, REGION, REPO, BenchEnv, log
+from benchmarks.common import MAX_TOKENS, MODEL, REGION, BenchEnv, log, run_child
 
 SIZES = (10_000, 20_000, 40_000)
 REPS = 5
@@ -127,25 +126,12 @@ def run(reps: int = REPS, sizes: tuple[int, ...] = SIZES) -> dict[str, Any]:
             log(f"  headless stream: {tokens:,} tokens x{reps}")
             emulator.clear_faults()
             emulator.add_fault(Fault("long_reply", tokens=tokens, times=None))
-            done = subprocess.run(
-                [
-                    PYTHON,
-                    "-m",
-                    "benchmarks.bench_stream",
-                    "--child",
-                    str(tokens),
-                    "--reps",
-                    str(reps),
-                ],
-                env=env.env(),
-                cwd=REPO,
-                capture_output=True,
-                text=True,
-                timeout=600,
+            results[tokens] = run_child(
+                "benchmarks.bench_stream",
+                ["--child", str(tokens), "--reps", str(reps)],
+                env.env(),
+                600,
             )
-            if done.returncode:
-                raise RuntimeError(f"bench_stream child failed: {done.stderr[-2000:]}")
-            results[tokens] = json.loads(done.stdout.strip().splitlines()[-1])
     best = {n: (min(r["bare_s"]), min(r["app_s"])) for n, r in results.items()}
     figures: dict[str, float] = {}
     if 20_000 in best:

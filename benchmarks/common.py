@@ -9,6 +9,7 @@ emulator (the app reaches it through boto3 over HTTP, exactly as it reaches AWS)
 from __future__ import annotations
 
 import fcntl
+import json
 import math
 import os
 import platform
@@ -122,6 +123,22 @@ def reference_command(*args: str) -> list[str]:
 
 
 # -- /proc ---------------------------------------------------------------------------------------
+
+
+def run_child(module: str, args: list[str], env: dict[str, str], timeout: float) -> dict:
+    """Run `python -m module args` (a benchmark's own process, off this one's GIL) and return
+    the JSON object it printed last."""
+    done = subprocess.run(
+        [PYTHON, "-m", module, *args],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    if done.returncode:
+        raise RuntimeError(f"{module} child failed: {done.stderr[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def cpu_seconds(pid: int) -> float:
