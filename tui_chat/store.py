@@ -46,6 +46,8 @@ PARTIAL_SUFFIX = ".partial.toml"
 MAX_FILE_BYTES = 20 * 1024 * 1024
 #: Session files at least this big keep a parsed copy in the cache folder (see _parsed_copy).
 PARSED_COPY_MIN_BYTES = 256 * 1024
+#: The reason given for a session file that does not exist (or no longer does).
+VANISHED = "no such file"
 #: A temporary file of an atomic write left by a process that died (killed mid-write) is
 #: removed by the next listing once it is this old and its process is gone.
 STALE_TEMPORARY_SECONDS = 600.0
@@ -307,7 +309,7 @@ def _read_bytes(path: Path) -> tuple[bytes, os.stat_result]:
     try:
         info = os.lstat(path)
     except FileNotFoundError:
-        raise StoreError(path, "no such file") from None
+        raise StoreError(path, VANISHED) from None
     except OSError as error:
         raise StoreError(path, f"cannot be read ({error.strerror})") from None
     if stat.S_ISLNK(info.st_mode):
@@ -511,6 +513,8 @@ class SessionStore:
             file_id = name[: -len(SUFFIX)]
             try:
                 info = entry.stat(follow_symlinks=False)
+            except FileNotFoundError:
+                continue  # deleted since the folder was read
             except OSError as error:
                 listing.problems.append(Problem(path, f"cannot be read ({error.strerror})"))
                 continue
@@ -518,6 +522,8 @@ class SessionStore:
             cached = index.get(name)
             if cached is None or cached.get("key") != key or (verify and not cached.get("ok")):
                 cached = self._summarise(path, file_id, verify)
+                if cached.get("problem") == VANISHED:
+                    continue  # deleted while being read: not a problem, just gone
                 cached["key"] = key
                 changed = True
             entries[name] = cached

@@ -501,3 +501,20 @@ def test_a_big_file_keeps_a_parsed_copy_that_matches_the_file(tmp_path, monkeypa
     assert SessionStore(tmp_path / "sessions", cache_dir=cache).load(conversation.id) == changed
     writer.delete(conversation.id)
     assert not copy.exists()
+
+
+def test_a_file_deleted_while_the_folder_is_listed_is_not_a_problem(store, monkeypatch):
+    kept, deleted = make_conversation(), make_conversation(text="bye")
+    store.save(kept)
+    store.save(deleted)
+    real_read = store_module._read_bytes
+
+    def read(path):
+        if path.name == f"{deleted.id}.toml":
+            path.unlink()  # another process deletes it between the listing and the read
+        return real_read(path)
+
+    monkeypatch.setattr(store_module, "_read_bytes", read)
+    listing = store.list(verify=True)
+    assert [s.id for s in listing.conversations] == [kept.id]
+    assert listing.problems == []
