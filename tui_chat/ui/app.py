@@ -97,7 +97,8 @@ class TitleBar(Horizontal):
 
     DEFAULT_CSS = """
     TitleBar { height: 1; background: $panel; }
-    TitleBar > #title { width: 1fr; padding: 0 1; text-style: bold; }
+    TitleBar > #title { width: 1fr; padding: 0 1; text-style: bold;
+                        text-wrap: nowrap; text-overflow: ellipsis; }
     TitleBar > #status { width: auto; padding: 0 1; color: $text-muted; }
     TitleBar > #usage { width: auto; padding: 0 1; color: $text-muted; }
     TitleBar > #badge { width: auto; padding: 0 1; background: $warning; color: $text;
@@ -112,7 +113,8 @@ class TitleBar(Horizontal):
         yield Static("DEMO", id="badge")
 
     def set_title(self, title: str) -> None:
-        self.query_one("#title", Static).update(Text(f"tui-chat · {for_display(title)}"))
+        text = Text(f"tui-chat · {for_display(title)}", no_wrap=True, overflow="ellipsis")
+        self.query_one("#title", Static).update(text)
 
     def set_usage(self, words: str) -> None:
         self.query_one("#usage", Static).update(Text(words))
@@ -128,6 +130,8 @@ class ChatApp(App):
     """The full-screen chat client."""
 
     CSS_PATH = "app.tcss"
+    #: Screen classes by width (app.tcss: the title bar leaves out usage below 100 columns).
+    HORIZONTAL_BREAKPOINTS: ClassVar = [(0, "-narrow"), (100, "-wide")]
     TITLE = "tui-chat"
     AUTO_FOCUS = "#prompt"
     BINDINGS: ClassVar = [
