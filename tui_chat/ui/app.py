@@ -11,13 +11,11 @@ from __future__ import annotations
 import itertools
 import logging
 import os
-import re
 import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -39,21 +37,20 @@ from tui_chat.bedrock.formats import Prepared, prepare
 from tui_chat.config import Settings, State, load_settings
 from tui_chat.conversation import Conversation, Message
 from tui_chat.demo import DEMO_REGION
-from tui_chat.export import to_markdown
 from tui_chat.params import ParamError
 from tui_chat.sanitize import for_display
-from tui_chat.store import SUFFIX, Problem, SaveResult, SessionStore, StoreError, write_atomic
-from tui_chat.ui.clipboard import code_blocks, copy_locally, local_tool, osc52
+from tui_chat.store import SUFFIX, Problem, SaveResult, SessionStore, StoreError
+from tui_chat.ui.app_tools import ToolActions
 from tui_chat.ui.format import conversation_usage, model_name, usage_words
 from tui_chat.ui.line_filter import NoControlCharacters
 from tui_chat.ui.markdown import warm_up_markdown
 from tui_chat.ui.messages import StreamEnded, StreamText
 from tui_chat.ui.screens.compare import CompareScreen
-from tui_chat.ui.screens.dialogs import AskText, CodePicker, Confirm, ModelPicker
+from tui_chat.ui.screens.dialogs import AskText, Confirm, ModelPicker
 from tui_chat.ui.screens.help import HelpScreen
 from tui_chat.ui.themes import DEFAULT_THEME, load_all
 from tui_chat.ui.widgets.conversation_list import ConversationList, ConversationPane, Entry
-from tui_chat.ui.widgets.message_view import AssistantTurn, MessageView, UserTurn
+from tui_chat.ui.widgets.message_view import AssistantTurn, MessageView
 from tui_chat.ui.widgets.prompt import PromptInput
 from tui_chat.ui.widgets.sidebar import ParamSidebar
 
@@ -126,7 +123,7 @@ class TitleBar(Horizontal):
         self.query_one("#status", Static).update(Text(" · ".join(parts)))
 
 
-class ChatApp(App):
+class ChatApp(ToolActions, App):
     """The full-screen chat client."""
 
     CSS_PATH = "app.tcss"
@@ -788,6 +785,19 @@ class ChatApp(App):
         stream.message.status = status
         self._finish(stream)
 
+    async def action_continue(self) -> None:
+        """Ask the model to go on with a reply that stopped at max tokens; the continuation
+        is appended to the same reply."""
+        conversation = self.conversation
+        if conversation.id in self.streams:
+            self.say("A reply is still streaming.")
+            return
+        last = conversation.messages[-1] if conversation.messages else None
+        if last is None or last.role != "assistant" or last.stop_reason != "max_tokens":
+            self.say("Only a reply that stopped at max tokens can be continued.")
+            return
+        await self._start_reply(conversation, continuing=last)
+
     # -- actions -------------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -915,171 +925,6 @@ class ChatApp(App):
     @on(Input.Submitted, "#filter")
     def _on_filter_submitted(self, event: Input.Submitted) -> None:
         self.query_one(ConversationList).focus()
-
-    # -- copying and exporting ----------------------------------------------------------------
-
-    def copy_to_clipboard(self, text: str) -> None:
-        """OSC 52 to the terminal (wrapped for tmux's passthrough inside tmux), and the local
-        clipboard tool too when there is one and this is not an SSH session."""
-        self._clipboard = text
-        if self._driver is not None:
-            self._driver.write(osc52(text, tmux=bool(os.environ.get("TMUX"))))
-        tool = local_tool()
-        if tool is not None:
-            threading.Thread(target=copy_locally, args=(text, tool), daemon=True).start()
-
-    def _copy(self, text: str, what: str) -> None:
-        self.copy_to_clipboard(text)
-        tool = local_tool()
-        how = "OSC 52" + (f" and {tool[0]}" if tool else "")
-        self.say(f"Copied {what} ({len(text):,} characters) via {how}.")
-
-    def _focused_message(self) -> Message | None:
-        focused = self.focused
-        if isinstance(focused, UserTurn | AssistantTurn):
-            return focused.message
-        return None
-
-    def action_copy_reply(self) -> None:
-        """ctrl+y: the focused message if a message has focus, else the last reply."""
-        focused = self._focused_message()
-        if focused is not None:
-            if focused.content:
-                self._copy(focused.content, "the message")
-            else:
-                self.say("That message is empty.")
-            return
-        reply = self.conversation.last_assistant()
-        if reply is None or not reply.content:
-            self.say("There is no reply to copy yet.")
-            return
-        self._copy(reply.content, "the last reply")
-
-    def action_copy_code(self) -> None:
-        """Copy a code block from the focused message (or the last reply); ask which if
-        there are several."""
-        message = self._focused_message() or self.conversation.last_assistant()
-        blocks = code_blocks(message.content) if message is not None else []
-        if not blocks:
-            self.say("No code block in that reply.")
-            return
-        if len(blocks) == 1:
-            self._copy(blocks[0][1], "the code block")
-            return
-
-        def chosen(index: int | None) -> None:
-            if index is not None:
-                self._copy(blocks[index][1], f"code block {index + 1}")
-
-        self.push_screen(CodePicker(blocks), chosen)
-
-    def action_export(self) -> None:
-        conversation = self.conversation
-        if not conversation.messages:
-            self.say("Nothing to export yet.")
-            return
-        slug = "-".join(re.findall(r"[a-z0-9]+", conversation.title.lower()))[:40] or "chat"
-        suggestion = str(Path.cwd() / f"{slug}.md")
-
-        def write(path: Path) -> None:
-            try:
-                write_atomic(path, to_markdown(conversation))
-            except OSError as error:
-                self.say(f"Could not export to {path}: {error.strerror}", severity="error")
-                return
-            size = path.stat().st_size
-            self.say(f"Exported “{conversation.title}” to {path} ({size:,} bytes).")
-
-        def answered(text: str | None) -> None:
-            if not text or not text.strip():
-                return
-            path = Path(text.strip()).expanduser().resolve()
-            if path.is_dir():
-                self.say(f"{path} is a folder: name a file.", severity="warning")
-                return
-            if path.exists():
-                self.push_screen(
-                    Confirm(f"{path} exists. Replace it?", yes="Replace"),
-                    lambda yes: write(path) if yes else None,
-                )
-                return
-            write(path)
-
-        self.push_screen(AskText("Export to Markdown file:", suggestion), answered)
-
-    async def action_continue(self) -> None:
-        """Ask the model to go on with a reply that stopped at max tokens; the continuation
-        is appended to the same reply."""
-        conversation = self.conversation
-        if conversation.id in self.streams:
-            self.say("A reply is still streaming.")
-            return
-        last = conversation.messages[-1] if conversation.messages else None
-        if last is None or last.role != "assistant" or last.stop_reason != "max_tokens":
-            self.say("Only a reply that stopped at max tokens can be continued.")
-            return
-        await self._start_reply(conversation, continuing=last)
-
-    def action_show_request(self) -> None:
-        """The exact JSON body of the last request in this conversation, and boto3 code that
-        sends it (the next request's body when nothing was sent yet in this session)."""
-        conversation = self.conversation
-        prepared = self.last_requests.get(conversation.id)
-        heading = "The last request sent in this conversation"
-        if prepared is None:
-            try:
-                prepared = prepare(
-                    [m for m in conversation.messages if m.status != "streaming"]
-                    or [Message(role="user", content="(your next prompt)")],
-                    conversation.params,
-                )
-            except ParamError as error:
-                self.say(f"No request to show: {error}.", severity="warning")
-                return
-            heading = "What the next request would send (nothing sent yet in this session)"
-        region = self.settings.region or DEMO_REGION
-        if self._engine is not None:
-            try:
-                region = self._engine.connection.region
-            except BedrockError:
-                pass
-        from tui_chat.ui.screens.request import RequestScreen  # rarely used: loaded when asked
-
-        self.push_screen(RequestScreen(prepared, region, heading))
-
-    def action_save_preset(self) -> None:
-        params = self.conversation.params
-
-        def answered(name: str | None) -> None:
-            if not name or not name.strip():
-                return
-            try:
-                where = presets.save(name, params, self.settings, self.state)
-            except ParamError as error:
-                self.say(f"Not saved: {error}.", severity="warning")
-                return
-            except OSError as error:
-                self.say(f"Could not save the preset: {error}", severity="error")
-                return
-            self.say(f"Saved preset “{name.strip()}” in {where}.")
-
-        self.push_screen(AskText("Save the sidebar's parameters as preset named:"), answered)
-
-    def apply_preset(self, name: str) -> None:
-        preset = presets.all_presets(self.settings, self.state).get(name)
-        if preset is None:
-            self.say(f"No preset named “{name}”.", severity="warning")
-            return
-        try:
-            params = presets.apply(preset, self.conversation.params)
-        except ParamError as error:
-            self.say(f"Preset “{name}” not applied: {error}.", severity="warning")
-            return
-        self.conversation.params = params
-        self.query_one(ParamSidebar).show(params)
-        self._update_status()
-        self._schedule_param_save()
-        self.say(f"Applied preset “{name}”.")
 
     # -- compare mode --------------------------------------------------------------------------
 

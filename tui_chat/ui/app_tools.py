@@ -1,0 +1,175 @@
+"""The app's tools for the open conversation: copy (OSC 52 and the local clipboard), copy a
+code block, export to Markdown, show the last request, and presets. A mixin of `ChatApp`,
+which provides `conversation`, `say`, `settings`, `state` and the widgets these use."""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from pathlib import Path
+
+from tui_chat import presets
+from tui_chat.bedrock.errors import BedrockError
+from tui_chat.bedrock.formats import prepare
+from tui_chat.conversation import Message
+from tui_chat.demo import DEMO_REGION
+from tui_chat.export import to_markdown
+from tui_chat.params import ParamError
+from tui_chat.store import write_atomic
+from tui_chat.ui.clipboard import code_blocks, copy_locally, local_tool, osc52
+from tui_chat.ui.screens.dialogs import AskText, CodePicker, Confirm
+from tui_chat.ui.widgets.message_view import AssistantTurn, UserTurn
+from tui_chat.ui.widgets.sidebar import ParamSidebar
+
+
+class ToolActions:
+    def copy_to_clipboard(self, text: str) -> None:
+        """OSC 52 to the terminal (wrapped for tmux's passthrough inside tmux), and the local
+        clipboard tool too when there is one and this is not an SSH session."""
+        self._clipboard = text
+        if self._driver is not None:
+            self._driver.write(osc52(text, tmux=bool(os.environ.get("TMUX"))))
+        tool = local_tool()
+        if tool is not None:
+            threading.Thread(target=copy_locally, args=(text, tool), daemon=True).start()
+
+    def _copy(self, text: str, what: str) -> None:
+        self.copy_to_clipboard(text)
+        tool = local_tool()
+        how = "OSC 52" + (f" and {tool[0]}" if tool else "")
+        self.say(f"Copied {what} ({len(text):,} characters) via {how}.")
+
+    def _focused_message(self) -> Message | None:
+        focused = self.focused
+        if isinstance(focused, UserTurn | AssistantTurn):
+            return focused.message
+        return None
+
+    def action_copy_reply(self) -> None:
+        """ctrl+y: the focused message if a message has focus, else the last reply."""
+        focused = self._focused_message()
+        if focused is not None:
+            if focused.content:
+                self._copy(focused.content, "the message")
+            else:
+                self.say("That message is empty.")
+            return
+        reply = self.conversation.last_assistant()
+        if reply is None or not reply.content:
+            self.say("There is no reply to copy yet.")
+            return
+        self._copy(reply.content, "the last reply")
+
+    def action_copy_code(self) -> None:
+        """Copy a code block from the focused message (or the last reply); ask which if
+        there are several."""
+        message = self._focused_message() or self.conversation.last_assistant()
+        blocks = code_blocks(message.content) if message is not None else []
+        if not blocks:
+            self.say("No code block in that reply.")
+            return
+        if len(blocks) == 1:
+            self._copy(blocks[0][1], "the code block")
+            return
+
+        def chosen(index: int | None) -> None:
+            if index is not None:
+                self._copy(blocks[index][1], f"code block {index + 1}")
+
+        self.push_screen(CodePicker(blocks), chosen)
+
+    def action_export(self) -> None:
+        conversation = self.conversation
+        if not conversation.messages:
+            self.say("Nothing to export yet.")
+            return
+        slug = "-".join(re.findall(r"[a-z0-9]+", conversation.title.lower()))[:40] or "chat"
+        suggestion = str(Path.cwd() / f"{slug}.md")
+
+        def write(path: Path) -> None:
+            try:
+                write_atomic(path, to_markdown(conversation))
+            except OSError as error:
+                self.say(f"Could not export to {path}: {error.strerror}", severity="error")
+                return
+            size = path.stat().st_size
+            self.say(f"Exported “{conversation.title}” to {path} ({size:,} bytes).")
+
+        def answered(text: str | None) -> None:
+            if not text or not text.strip():
+                return
+            path = Path(text.strip()).expanduser().resolve()
+            if path.is_dir():
+                self.say(f"{path} is a folder: name a file.", severity="warning")
+                return
+            if path.exists():
+                self.push_screen(
+                    Confirm(f"{path} exists. Replace it?", yes="Replace"),
+                    lambda yes: write(path) if yes else None,
+                )
+                return
+            write(path)
+
+        self.push_screen(AskText("Export to Markdown file:", suggestion), answered)
+
+    def action_show_request(self) -> None:
+        """The exact JSON body of the last request in this conversation, and boto3 code that
+        sends it (the next request's body when nothing was sent yet in this session)."""
+        conversation = self.conversation
+        prepared = self.last_requests.get(conversation.id)
+        heading = "The last request sent in this conversation"
+        if prepared is None:
+            try:
+                prepared = prepare(
+                    [m for m in conversation.messages if m.status != "streaming"]
+                    or [Message(role="user", content="(your next prompt)")],
+                    conversation.params,
+                )
+            except ParamError as error:
+                self.say(f"No request to show: {error}.", severity="warning")
+                return
+            heading = "What the next request would send (nothing sent yet in this session)"
+        region = self.settings.region or DEMO_REGION
+        if self._engine is not None:
+            try:
+                region = self._engine.connection.region
+            except BedrockError:
+                pass
+        from tui_chat.ui.screens.request import RequestScreen  # rarely used: loaded when asked
+
+        self.push_screen(RequestScreen(prepared, region, heading))
+
+    def action_save_preset(self) -> None:
+        params = self.conversation.params
+
+        def answered(name: str | None) -> None:
+            if not name or not name.strip():
+                return
+            try:
+                where = presets.save(name, params, self.settings, self.state)
+            except ParamError as error:
+                self.say(f"Not saved: {error}.", severity="warning")
+                return
+            except OSError as error:
+                self.say(f"Could not save the preset: {error}", severity="error")
+                return
+            self.say(f"Saved preset “{name.strip()}” in {where}.")
+
+        self.push_screen(AskText("Save the sidebar's parameters as preset named:"), answered)
+
+    def apply_preset(self, name: str) -> None:
+        preset = presets.all_presets(self.settings, self.state).get(name)
+        if preset is None:
+            self.say(f"No preset named “{name}”.", severity="warning")
+            return
+        try:
+            params = presets.apply(preset, self.conversation.params)
+        except ParamError as error:
+            self.say(f"Preset “{name}” not applied: {error}.", severity="warning")
+            return
+        self.conversation.params = params
+        self.query_one(ParamSidebar).show(params)
+        self._update_status()
+        self._schedule_param_save()
+        self.say(f"Applied preset “{name}”.")
