@@ -42,14 +42,15 @@ def reply_text(turn: AssistantTurn) -> str:
 async def test_three_streams_with_switching_and_a_cancel_end_in_their_own_files(
     make_app, sessions, emulator, isolated_environment
 ):
-    # Each reply pauses mid-stream (alpha's longest, as it starts first), so all three are
-    # streaming at once however long the app takes to start them.
+    # Each reply pauses mid-stream until released, so all three are streaming at once however
+    # long the app takes to start them.
     write_config(
         isolated_environment,
         f'[defaults]\nmodel = "{MODEL}"\n[bedrock]\nmax_attempts = 1\nread_timeout = 30\n',
     )
-    for seconds in (8, 6, 4):
-        emulator.add_fault(Fault("stall", after_tokens=15, seconds=seconds))
+    holds = [Fault("stall", after_tokens=15, seconds=25) for _ in range(3)]
+    for hold in holds:
+        emulator.add_fault(hold)
     words = ("alpha", "bravo", "charlie")
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
@@ -73,6 +74,8 @@ async def test_three_streams_with_switching_and_a_cancel_end_in_their_own_files(
         for conversation_id in (ids[2], ids[0]):
             await app.open_conversation(conversation_id)
             await pilot.pause(0.2)
+        for hold in holds:
+            hold.release()
         await wait_idle(pilot, app, timeout=30)
         # What is on screen is alpha's own reply, whole.
         shown = " ".join(reply_text(app.query(AssistantTurn).last()).split())

@@ -92,6 +92,8 @@ async def test_switching_while_streaming_has_no_cross_talk(make_app, sessions, e
         await wait_idle(pilot, app)
         first = app.conversation
         emulator.tokens_per_second = 40
+        hold = Fault("stall", after_tokens=5, seconds=60, times=2)  # both wait until released
+        emulator.add_fault(hold)
         await send(pilot, "alpha question")
         await wait_for(pilot, lambda: bool(first.messages[-1].content))
         await pilot.press("ctrl+n")
@@ -104,6 +106,7 @@ async def test_switching_while_streaming_has_no_cross_talk(make_app, sessions, e
         await pilot.pause(0.3)
         assert app.query_one(MessageView).streaming_turn is not None
         await app.open_conversation(second.id)
+        hold.release()
         await wait_idle(pilot, app, timeout=30)
         shown = reply_text(app.query(AssistantTurn).last())
         assert "bravo question" in shown and "alpha" not in shown
