@@ -474,8 +474,10 @@ def test_a_big_file_keeps_a_parsed_copy_that_matches_the_file(tmp_path, monkeypa
     writer = SessionStore(tmp_path / "sessions", cache_dir=cache)
     conversation = make_conversation(turns=6, text="line one\nline two with “quotes”")
     writer.save(conversation)
-    first = SessionStore(tmp_path / "sessions", cache_dir=cache).load(conversation.id)
     copy = cache / "parsed" / f"{conversation.id}.json"
+    writer.list(verify=True)
+    assert not copy.exists()  # only opening a conversation keeps a copy, not listing it
+    first = SessionStore(tmp_path / "sessions", cache_dir=cache).load(conversation.id)
     assert copy.exists() and stat.S_IMODE(copy.stat().st_mode) == 0o600
 
     parsed: list[str] = []
