@@ -1,8 +1,27 @@
-"""What a run of the `tui-chat` command gave: shared by the CLI and reliability tests."""
+"""Running the `tui-chat` command in tests: what a run gave, and reading what it wrote to a
+pseudo-terminal. Shared by the CLI and reliability tests."""
 
 from __future__ import annotations
 
+import os
+import select
 from dataclasses import dataclass
+
+
+def read_terminal(primary: int, timeout: float = 30) -> bytes:
+    """Everything written to the pseudo-terminal whose primary side is `primary`, until the
+    child closes it (EIO or end of file); fails if nothing comes for `timeout` seconds."""
+    data = b""
+    while True:
+        ready, _, _ = select.select([primary], [], [], timeout)
+        assert ready, "no output from the terminal"
+        try:
+            chunk = os.read(primary, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            return data
+        if not chunk:
+            return data
+        data += chunk
 
 
 @dataclass

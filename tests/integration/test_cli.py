@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli_result import Result
+from tests.cli_result import Result, read_terminal
 from tui_chat.bedrock.errors import BedrockError
 from tui_chat.conversation import Conversation, Message
 from tui_chat.emulator import Fault
@@ -572,17 +572,7 @@ def test_terminal_output_neutralises_escape_sequences(cli):
             env=cli.env,
         )
         os.close(secondary)
-        data = b""
-        while True:
-            try:
-                ready, _, _ = select.select([primary], [], [], 30)
-                assert ready, "no output from the terminal"
-                chunk = os.read(primary, 65536)
-            except OSError:  # EIO: the child closed the terminal
-                break
-            if not chunk:
-                break
-            data += chunk
+        data = read_terminal(primary)
         proc.wait(timeout=30)
         proc.stderr.close()
     finally:

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import os
 import re
-import select
 import subprocess
 import tomllib
 from datetime import UTC, datetime, timedelta
 
 import tomli_w
 
+from tests.cli_result import read_terminal
 from tui_chat.conversation import Conversation, Message
 from tui_chat.emulator import Fault
 from tui_chat.params import Params
@@ -192,17 +192,7 @@ def _run_on_terminal(cli, *args: str) -> Result:
         )
         os.close(secondary)
         secondary = -1
-        data = b""
-        while True:
-            ready, _, _ = select.select([primary], [], [], 30)
-            assert ready, "no output from the terminal"
-            try:
-                chunk = os.read(primary, 65536)
-            except OSError:  # EIO: the child closed the terminal
-                break
-            if not chunk:
-                break
-            data += chunk
+        data = read_terminal(primary)
         code = proc.wait(timeout=30)
     finally:
         os.close(primary)

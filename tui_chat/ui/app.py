@@ -110,8 +110,7 @@ class TitleBar(Horizontal):
         yield Static("DEMO", id="badge")
 
     def set_title(self, title: str) -> None:
-        text = Text(f"tui-chat · {for_display(title)}", no_wrap=True, overflow="ellipsis")
-        self.query_one("#title", Static).update(text)
+        self.query_one("#title", Static).update(Text(f"tui-chat · {for_display(title)}"))
 
     def set_usage(self, words: str) -> None:
         self.query_one("#usage", Static).update(Text(words))
