@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -26,10 +27,13 @@ from botocore.exceptions import ClientError, EventStreamError
 from tui_chat.emulator import Emulator, Fault
 from tui_chat.emulator.__main__ import parse_fault
 
-HAIKU3 = "anthropic.claude-3-haiku-20240307-v1:0"  # on-demand, Messages API
+HAIKU45 = "anthropic.claude-haiku-4-5-20251001-v1:0"  # inference profiles only, one-of sampling
+HAIKU45_US = "us." + HAIKU45  # the everyday Claude model of these tests (Messages API)
+HAIKU45_GLOBAL = "global." + HAIKU45
+SONNET4_US = "us.anthropic.claude-sonnet-4-20250514-v1:0"  # takes temperature with top_p
 SONNET45 = "anthropic.claude-sonnet-4-5-20250929-v1:0"  # inference profiles only, 4.5 rules
 SONNET45_US = "us." + SONNET45
-HAIKU45_GLOBAL = "global.anthropic.claude-haiku-4-5-20251001-v1:0"
+HAIKU3 = "anthropic.claude-3-haiku-20240307-v1:0"  # end of life: the runtime answers 404
 CLAUDE_V2 = "anthropic.claude-v2"
 LLAMA = "meta.llama3-1-70b-instruct-v1:0"
 MISTRAL = "mistral.mistral-large-2407-v1:0"
@@ -111,7 +115,7 @@ def raw_request(url, method, path, body=None, headers=None):
 
 
 def test_messages_stream_event_shapes_usage_and_metrics(emulator_runtime):
-    events = invoke_events(emulator_runtime, HAIKU3, messages_body(system="Be brief."))
+    events = invoke_events(emulator_runtime, HAIKU45_US, messages_body(system="Be brief."))
     types = [e["type"] for e in events]
     assert types[:2] == ["message_start", "content_block_start"]
     assert types[-3:] == ["content_block_stop", "message_delta", "message_stop"]
@@ -131,8 +135,13 @@ def test_messages_stream_event_shapes_usage_and_metrics(emulator_runtime):
     }
     assert start["message"]["id"].startswith("msg_bdrk_")
     assert start["message"]["role"] == "assistant"
-    assert start["message"]["model"] == "claude-3-haiku-20240307"
-    assert set(start["message"]["usage"]) == {"input_tokens", "output_tokens"}
+    assert start["message"]["model"] == "claude-haiku-4-5-20251001"
+    assert start["message"]["usage"] == {
+        "input_tokens": 5,
+        "output_tokens": 1,
+        "cache_creation_input_tokens": 0,
+        "cache_read_input_tokens": 0,
+    }
     assert events[1] == {
         "type": "content_block_start",
         "index": 0,
@@ -159,7 +168,10 @@ def test_messages_stream_event_shapes_usage_and_metrics(emulator_runtime):
         "outputTokenCount",
         "invocationLatency",
         "firstByteLatency",
+        "cacheReadInputTokenCount",
+        "cacheWriteInputTokenCount",
     }
+    assert metrics["cacheReadInputTokenCount"] == metrics["cacheWriteInputTokenCount"] == 0
     assert metrics["outputTokenCount"] == deltas
     # input estimate: ceil(chars / 4) of system + messages
     assert metrics["inputTokenCount"] == start["message"]["usage"]["input_tokens"] == 5
@@ -175,7 +187,7 @@ def test_stream_http_headers_and_raw_frames(emulator):
     status, headers, raw = raw_request(
         emulator.url,
         "POST",
-        f"/model/{HAIKU3}/invoke-with-response-stream",
+        f"/model/{HAIKU45_US}/invoke-with-response-stream",
         body=json.dumps(messages_body(max_tokens=5)),
         headers={"Authorization": FAKE_SIGV4, "X-Amz-Date": "20250101T000000Z"},
     )
@@ -209,9 +221,9 @@ def test_inference_profiles_and_arns_resolve_to_their_base_model(emulator_runtim
     for model_id in ids:
         events = invoke_events(emulator_runtime, model_id, messages_body(max_tokens=3))
         assert events[0]["message"]["model"] == "claude-sonnet-4-5-20250929", model_id
-    arn = f"arn:aws:bedrock:us-east-1::foundation-model/{HAIKU3}"
+    arn = f"arn:aws:bedrock:us-east-1::foundation-model/{CLAUDE_V2}"  # an on-demand model
     events = invoke_events(emulator_runtime, arn, messages_body(max_tokens=3))
-    assert events[0]["message"]["model"] == "claude-3-haiku-20240307"
+    assert events[0]["message"]["model"] == "claude-v2"
 
 
 def test_profile_only_model_rejects_on_demand_invocation(emulator_runtime):
@@ -248,8 +260,8 @@ MESSAGES_INVALID = [
     ("max_tokens zero", {"max_tokens": 0}, "#/max_tokens: 0 is not greater or equal to 1"),
     (
         "max_tokens above the limit",
-        {"max_tokens": 4097},
-        "max_tokens: 4097 > 4096, which is the maximum allowed number of output tokens",
+        {"max_tokens": 64_001},
+        "max_tokens: 64001 > 64000, which is the maximum allowed number of output tokens",
     ),
     (
         "assistant first",
@@ -301,13 +313,13 @@ def test_messages_body_validation(emulator_runtime, change, fragment):
             del body[key]
         else:
             body[key] = value
-    validation_error(lambda: invoke_events(emulator_runtime, HAIKU3, body), fragment)
+    validation_error(lambda: invoke_events(emulator_runtime, HAIKU45_US, body), fragment)
 
 
 def test_missing_max_tokens_message_is_bedrocks(emulator_runtime):
     body = messages_body()
     del body["max_tokens"]
-    message = validation_error(lambda: invoke_events(emulator_runtime, HAIKU3, body), "")
+    message = validation_error(lambda: invoke_events(emulator_runtime, HAIKU45_US, body), "")
     assert message == (
         "Malformed input request: #: required key [max_tokens] not found, please reformat your "
         "input and try again."
@@ -330,7 +342,7 @@ def test_claude_45_class_rejects_temperature_with_top_p(emulator_runtime, model)
     assert invoke_events(emulator_runtime, model, messages_body(max_tokens=2, temperature=0.5))
     assert invoke_events(emulator_runtime, model, messages_body(max_tokens=2, top_p=0.5))
     both = messages_body(max_tokens=2, temperature=0.5, top_p=0.9)
-    assert invoke_events(emulator_runtime, HAIKU3, both)
+    assert invoke_events(emulator_runtime, SONNET4_US, both)
 
 
 def test_messages_body_with_history_system_blocks_and_prefill(emulator_runtime):
@@ -342,12 +354,12 @@ def test_messages_body_with_history_system_blocks_and_prefill(emulator_runtime):
             {"role": "user", "content": [{"type": "text", "text": "Second question"}]},
         ],
     )
-    text = messages_text(invoke_events(emulator_runtime, HAIKU3, body))
+    text = messages_text(invoke_events(emulator_runtime, HAIKU45_US, body))
     assert "“Second question”" in text
     assert "system prompt: “You are a terse assistant who loves lists.”" in text
     assert "We are 2 turns into this conversation" in text
     prefill = body["messages"] + [{"role": "assistant", "content": "Well,"}]
-    assert messages_text(invoke_events(emulator_runtime, HAIKU3, {**body, "messages": prefill}))
+    assert messages_text(invoke_events(emulator_runtime, HAIKU45_US, {**body, "messages": prefill}))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -414,7 +426,7 @@ def test_legacy_requires_max_tokens_to_sample(emulator_runtime):
 
 def test_legacy_body_only_for_legacy_models(emulator_runtime):
     validation_error(
-        lambda: invoke_events(emulator_runtime, HAIKU3, legacy_body()),
+        lambda: invoke_events(emulator_runtime, HAIKU45_US, legacy_body()),
         "extraneous key [prompt]",
     )
 
@@ -477,7 +489,7 @@ def test_embeddings_model(emulator_runtime):
 
 def test_invoke_model_messages_and_legacy(emulator_runtime):
     response = emulator_runtime.invoke_model(
-        modelId=HAIKU3, body=json.dumps(messages_body(max_tokens=20))
+        modelId=HAIKU45_US, body=json.dumps(messages_body(max_tokens=20))
     )
     assert response["contentType"] == "application/json"
     headers = response["ResponseMetadata"]["HTTPHeaders"]
@@ -498,7 +510,7 @@ def test_invoke_model_messages_and_legacy(emulator_runtime):
     assert body["usage"]["output_tokens"] == 20
     assert headers["x-amzn-bedrock-output-token-count"] == "20"
     assert headers["x-amzn-bedrock-input-token-count"] == str(body["usage"]["input_tokens"])
-    streamed = invoke_events(emulator_runtime, HAIKU3, messages_body(max_tokens=20))
+    streamed = invoke_events(emulator_runtime, HAIKU45_US, messages_body(max_tokens=20))
     assert body["content"][0]["text"] == messages_text(streamed)
 
     response = emulator_runtime.invoke_model(modelId=CLAUDE_V2, body=json.dumps(legacy_body()))
@@ -578,8 +590,8 @@ CONVERSE_INVALID = [
     ),
     (
         "maxTokens above the limit",
-        {"inferenceConfig": {"maxTokens": 4097}},
-        "The maximum tokens you requested exceeds the model limit of 4096.",
+        {"inferenceConfig": {"maxTokens": 64_001}},
+        "The maximum tokens you requested exceeds the model limit of 64000.",
     ),
     (
         "unknown additional field",
@@ -600,7 +612,7 @@ CONVERSE_INVALID = [
     ids=[case[0] for case in CONVERSE_INVALID],
 )
 def test_converse_validation(emulator_runtime, kwargs, fragment):
-    call = {"modelId": HAIKU3, "messages": user("Hi"), **kwargs}
+    call = {"modelId": HAIKU45_US, "messages": user("Hi"), **kwargs}
     validation_error(lambda: emulator_runtime.converse_stream(**call), fragment)
     validation_error(lambda: emulator_runtime.converse(**call), fragment)
 
@@ -611,12 +623,12 @@ def test_converse_temperature_and_top_p_on_45_models(emulator_runtime):
         lambda: converse_events(emulator_runtime, SONNET45_US, inferenceConfig=config),
         "`temperature` and `top_p` cannot both be specified for this model.",
     )
-    assert converse_events(emulator_runtime, HAIKU3, inferenceConfig=config)
+    assert converse_events(emulator_runtime, SONNET4_US, inferenceConfig=config)
 
 
 def test_converse_top_k_only_where_the_family_takes_it(emulator_runtime):
     config = {"maxTokens": 5}
-    for model in (HAIKU3, SONNET45_US, CLAUDE_V2):
+    for model in (HAIKU45_US, SONNET45_US, CLAUDE_V2):
         extra = {"top_k": 40}
         assert converse_events(
             emulator_runtime, model, inferenceConfig=config, additionalModelRequestFields=extra
@@ -642,8 +654,8 @@ def test_converse_top_k_only_where_the_family_takes_it(emulator_runtime):
 
 
 def test_demo_model_is_deterministic_and_reacts_to_parameters(emulator_runtime):
-    def text(**params):
-        return messages_text(invoke_events(emulator_runtime, HAIKU3, messages_body(**params)))
+    def text(**params):  # Claude Sonnet 4 takes temperature, top_p and top_k together
+        return messages_text(invoke_events(emulator_runtime, SONNET4_US, messages_body(**params)))
 
     assert text(temperature=1.0) == text(temperature=1.0)
     plain = text(temperature=0.0)
@@ -665,40 +677,40 @@ def test_demo_model_is_deterministic_and_reacts_to_parameters(emulator_runtime):
 
 
 def test_demo_model_code_block_when_asked_for_code(emulator_runtime):
-    plain = messages_text(invoke_events(emulator_runtime, HAIKU3, messages_body("Hi")))
+    plain = messages_text(invoke_events(emulator_runtime, HAIKU45_US, messages_body("Hi")))
     assert "```" not in plain
     code = messages_text(
-        invoke_events(emulator_runtime, HAIKU3, messages_body("Write a Python function please"))
+        invoke_events(emulator_runtime, HAIKU45_US, messages_body("Write a Python function please"))
     )
     assert "```python\n" in code
     assert code.count("```") == 2
 
 
 def test_max_tokens_cuts_the_same_text(emulator_runtime):
-    full = messages_text(invoke_events(emulator_runtime, HAIKU3, messages_body()))
-    events = invoke_events(emulator_runtime, HAIKU3, messages_body(max_tokens=10))
+    full = messages_text(invoke_events(emulator_runtime, HAIKU45_US, messages_body()))
+    events = invoke_events(emulator_runtime, HAIKU45_US, messages_body(max_tokens=10))
     assert full.startswith(messages_text(events))
     assert events[-2]["delta"] == {"stop_reason": "max_tokens", "stop_sequence": None}
     assert events[-2]["usage"]["output_tokens"] == 10
 
-    events = converse_events(emulator_runtime, HAIKU3, inferenceConfig={"maxTokens": 10})
+    events = converse_events(emulator_runtime, HAIKU45_US, inferenceConfig={"maxTokens": 10})
     assert events[-2] == {"messageStop": {"stopReason": "max_tokens"}}
     assert events[-1]["metadata"]["usage"]["outputTokens"] == 10
 
 
 def test_stop_sequences(emulator_runtime):
-    full = messages_text(invoke_events(emulator_runtime, HAIKU3, messages_body()))
+    full = messages_text(invoke_events(emulator_runtime, HAIKU45_US, messages_body()))
     stop = "demo model"
     expected = full[: full.index(stop)]
     body = messages_body(stop_sequences=["never appears", stop])
-    events = invoke_events(emulator_runtime, HAIKU3, body)
+    events = invoke_events(emulator_runtime, HAIKU45_US, body)
     assert messages_text(events) == expected
     assert events[-2]["delta"] == {"stop_reason": "stop_sequence", "stop_sequence": stop}
     deltas = sum(1 for e in events if e["type"] == "content_block_delta")
     assert events[-2]["usage"]["output_tokens"] == deltas
 
     response = emulator_runtime.converse_stream(
-        modelId=HAIKU3,
+        modelId=HAIKU45_US,
         messages=user("Hello there"),
         inferenceConfig={"stopSequences": [stop]},
         additionalModelResponseFieldPaths=["/stop_sequence"],
@@ -725,7 +737,7 @@ def test_unsigned_request_is_rejected_like_aws(emulator):
     status, headers, raw = raw_request(
         emulator.url,
         "POST",
-        f"/model/{HAIKU3}/invoke",
+        f"/model/{HAIKU45_US}/invoke",
         body=json.dumps(messages_body()),
         headers={"Content-Type": "application/json"},
     )
@@ -761,21 +773,21 @@ def test_requests_are_recorded(emulator, emulator_runtime):
     arn = f"arn:aws:bedrock:us-east-1:123456789012:inference-profile/{SONNET45_US}"
     body = messages_body(max_tokens=3)
     invoke_events(emulator_runtime, arn, body)
-    emulator_runtime.converse(modelId=HAIKU3, messages=user("Hi"))
+    emulator_runtime.converse(modelId=HAIKU45_US, messages=user("Hi"))
     first, second = emulator.requests
     assert first.operation == "InvokeModelWithResponseStream"
     assert first.model_id == arn
     assert first.body == body
     assert first.headers["Authorization"].startswith("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/")
     assert second.operation == "Converse"
-    assert second.model_id == HAIKU3
+    assert second.model_id == HAIKU45_US
     assert second.body == {"messages": user("Hi")}
 
 
 def test_endpoints_from_environment(emulator_env):
     session = boto3.Session()
     runtime = session.client("bedrock-runtime", config=Config(retries={"total_max_attempts": 1}))
-    events = list(runtime.converse_stream(modelId=HAIKU3, messages=user("env"))["stream"])
+    events = list(runtime.converse_stream(modelId=HAIKU45_US, messages=user("env"))["stream"])
     assert "“env”" in converse_text(events)
     control = session.client("bedrock")
     assert control.list_foundation_models()["modelSummaries"]
@@ -792,8 +804,9 @@ def test_endpoints_from_environment(emulator_env):
 def test_list_foundation_models(emulator_control):
     summaries = emulator_control.list_foundation_models()["modelSummaries"]
     ids = {s["modelId"] for s in summaries}
-    assert {HAIKU3, SONNET45, CLAUDE_V2, LLAMA, MISTRAL, NOVA, EMBED} <= ids
-    assert len(summaries) == 16
+    assert {HAIKU45, SONNET45, CLAUDE_V2, LLAMA, MISTRAL, NOVA, EMBED} <= ids
+    assert HAIKU3 not in ids  # end of life: no longer listed
+    assert len(summaries) == 24
     for summary in summaries:
         assert set(summary) == {
             "modelArn",
@@ -811,12 +824,15 @@ def test_list_foundation_models(emulator_control):
             f"arn:aws:bedrock:us-east-1::foundation-model/{summary['modelId']}"
         )
     by_id = {s["modelId"]: s for s in summaries}
-    assert by_id[CLAUDE_V2]["modelLifecycle"] == {"status": "LEGACY"}
+    assert by_id[CLAUDE_V2]["modelLifecycle"] == {
+        "status": "LEGACY",
+        "startOfLifeTime": datetime(2023, 7, 11, tzinfo=UTC),
+    }
     assert by_id[SONNET45]["inferenceTypesSupported"] == ["INFERENCE_PROFILE"]
     assert by_id[EMBED]["responseStreamingSupported"] is False
 
     anthropic = emulator_control.list_foundation_models(byProvider="Anthropic")["modelSummaries"]
-    assert len(anthropic) == 11
+    assert len(anthropic) == 18
     assert {s["providerName"] for s in anthropic} == {"Anthropic"}
     embeddings = emulator_control.list_foundation_models(byOutputModality="EMBEDDING")
     assert [s["modelId"] for s in embeddings["modelSummaries"]] == [EMBED]
@@ -892,53 +908,53 @@ BEFORE_STREAM = [
 def test_faults_before_the_stream(emulator, emulator_runtime, kind, code, status, message):
     emulator.add_fault(Fault(kind))
     with pytest.raises(getattr(emulator_runtime.exceptions, code)) as info:
-        invoke_events(emulator_runtime, HAIKU3, messages_body())
+        invoke_events(emulator_runtime, HAIKU45_US, messages_body())
     response = info.value.response
     assert response["Error"]["Code"] == code
     assert response["ResponseMetadata"]["HTTPStatusCode"] == status
     assert response["ResponseMetadata"]["HTTPHeaders"]["x-amzn-errortype"].startswith(code)
     assert message in response["Error"]["Message"]
     assert emulator.faults == []  # used up
-    assert invoke_events(emulator_runtime, HAIKU3, messages_body(max_tokens=2))
+    assert invoke_events(emulator_runtime, HAIKU45_US, messages_body(max_tokens=2))
 
 
 def test_before_stream_faults_apply_to_every_inference_operation(emulator, emulator_runtime):
     emulator.add_fault(Fault("throttling", times=3))
     with pytest.raises(emulator_runtime.exceptions.ThrottlingException):
-        emulator_runtime.converse(modelId=HAIKU3, messages=user("Hi"))
+        emulator_runtime.converse(modelId=HAIKU45_US, messages=user("Hi"))
     with pytest.raises(emulator_runtime.exceptions.ThrottlingException):
-        emulator_runtime.invoke_model(modelId=HAIKU3, body=json.dumps(messages_body()))
+        emulator_runtime.invoke_model(modelId=HAIKU45_US, body=json.dumps(messages_body()))
     with pytest.raises(emulator_runtime.exceptions.ThrottlingException):
-        converse_events(emulator_runtime, HAIKU3)
-    assert converse_events(emulator_runtime, HAIKU3)
+        converse_events(emulator_runtime, HAIKU45_US)
+    assert converse_events(emulator_runtime, HAIKU45_US)
 
 
 def test_fault_times_and_forever(emulator, emulator_runtime):
     emulator.add_fault(Fault("access_denied", times=2))
     for _ in range(2):
         with pytest.raises(emulator_runtime.exceptions.AccessDeniedException):
-            converse_events(emulator_runtime, HAIKU3)
-    assert converse_events(emulator_runtime, HAIKU3)
+            converse_events(emulator_runtime, HAIKU45_US)
+    assert converse_events(emulator_runtime, HAIKU45_US)
 
     forever = emulator.add_fault(Fault("service_unavailable", times=None))
     for _ in range(4):
         with pytest.raises(emulator_runtime.exceptions.ServiceUnavailableException):
-            converse_events(emulator_runtime, HAIKU3)
+            converse_events(emulator_runtime, HAIKU45_US)
     assert forever.used == 4 and emulator.faults == [forever]
     emulator.clear_faults()
-    assert converse_events(emulator_runtime, HAIKU3)
+    assert converse_events(emulator_runtime, HAIKU45_US)
 
 
 def test_fault_restricted_to_a_model(emulator, emulator_runtime):
     emulator.add_fault(Fault("throttling", model=SONNET45))
-    assert converse_events(emulator_runtime, HAIKU3)
+    assert converse_events(emulator_runtime, HAIKU45_US)
     with pytest.raises(emulator_runtime.exceptions.ThrottlingException):
         converse_events(emulator_runtime, SONNET45_US)  # the profile names that base model
 
 
 def test_fault_restricted_to_an_operation(emulator, emulator_runtime, emulator_control):
     emulator.add_fault(Fault("throttling", operation="ListFoundationModels"))
-    assert converse_events(emulator_runtime, HAIKU3)
+    assert converse_events(emulator_runtime, HAIKU45_US)
     with pytest.raises(emulator_control.exceptions.ThrottlingException):
         emulator_control.list_foundation_models()
     assert emulator_control.list_foundation_models()["modelSummaries"]
@@ -947,14 +963,14 @@ def test_fault_restricted_to_an_operation(emulator, emulator_runtime, emulator_c
 def test_botocore_retries_a_throttled_request(emulator, emulator_client):
     client = emulator_client(emulator.url, retries={"total_max_attempts": 2, "mode": "standard"})
     emulator.add_fault(Fault("throttling"))
-    assert converse_events(client, HAIKU3)
+    assert converse_events(client, HAIKU45_US)
     assert [r.operation for r in emulator.requests] == ["ConverseStream", "ConverseStream"]
 
 
 def test_slow_first_byte(emulator, emulator_runtime):
     emulator.add_fault(Fault("slow_first_byte", seconds=0.3))
     started = time.monotonic()
-    response = emulator_runtime.converse_stream(modelId=HAIKU3, messages=user("Hi"))
+    response = emulator_runtime.converse_stream(modelId=HAIKU45_US, messages=user("Hi"))
     assert time.monotonic() - started >= 0.29
     assert list(response["stream"])
 
@@ -973,7 +989,7 @@ IN_STREAM = [
 def test_in_stream_exceptions(emulator, emulator_runtime, kind, code):
     emulator.add_fault(Fault(kind, after_tokens=5))
     response = emulator_runtime.invoke_model_with_response_stream(
-        modelId=HAIKU3, body=json.dumps(messages_body())
+        modelId=HAIKU45_US, body=json.dumps(messages_body())
     )
     received = []
     with pytest.raises(EventStreamError) as info:
@@ -984,7 +1000,7 @@ def test_in_stream_exceptions(emulator, emulator_runtime, kind, code):
     assert [e["type"] for e in received].count("content_block_delta") == 5
 
     emulator.add_fault(Fault(kind, after_tokens=3))
-    response = emulator_runtime.converse_stream(modelId=HAIKU3, messages=user("Hi"))
+    response = emulator_runtime.converse_stream(modelId=HAIKU45_US, messages=user("Hi"))
     received = []
     with pytest.raises(EventStreamError) as info:
         received.extend(response["stream"])
@@ -995,12 +1011,14 @@ def test_in_stream_exceptions(emulator, emulator_runtime, kind, code):
 
 def test_stream_fault_times_and_non_streaming_calls(emulator, emulator_runtime):
     fault = emulator.add_fault(Fault("stream_throttling", after_tokens=5, times=2))
-    emulator_runtime.converse(modelId=HAIKU3, messages=user("Hi"))  # not a stream: untouched
+    emulator_runtime.converse(modelId=HAIKU45_US, messages=user("Hi"))  # not a stream: untouched
     assert fault.used == 0
     for _ in range(2):
         with pytest.raises(EventStreamError):
-            converse_events(emulator_runtime, HAIKU3)
-    assert converse_events(emulator_runtime, HAIKU3)[-2]["messageStop"]["stopReason"] == "end_turn"
+            converse_events(emulator_runtime, HAIKU45_US)
+    assert (
+        converse_events(emulator_runtime, HAIKU45_US)[-2]["messageStop"]["stopReason"] == "end_turn"
+    )
     assert emulator.faults == []
 
 
@@ -1009,7 +1027,7 @@ def test_model_stream_error_carries_original_status(emulator):
     _, _, raw = raw_request(
         emulator.url,
         "POST",
-        f"/model/{HAIKU3}/converse-stream",
+        f"/model/{HAIKU45_US}/converse-stream",
         body=json.dumps({"messages": user("Hi")}),
         headers={"Authorization": FAKE_SIGV4, "X-Amz-Date": "20250101T000000Z"},
     )
@@ -1025,7 +1043,7 @@ def test_model_stream_error_carries_original_status(emulator):
 def test_cut_connection_mid_stream(emulator, emulator_runtime):
     emulator.add_fault(Fault("cut", after_tokens=4))
     response = emulator_runtime.invoke_model_with_response_stream(
-        modelId=HAIKU3, body=json.dumps(messages_body())
+        modelId=HAIKU45_US, body=json.dumps(messages_body())
     )
     received = []
     with pytest.raises(urllib3.exceptions.ProtocolError):
@@ -1033,13 +1051,13 @@ def test_cut_connection_mid_stream(emulator, emulator_runtime):
             received.append(json.loads(event["chunk"]["bytes"]))
     assert messages_text(received)
     assert [e["type"] for e in received].count("content_block_delta") == 4
-    assert converse_events(emulator_runtime, HAIKU3)  # the server is fine afterwards
+    assert converse_events(emulator_runtime, HAIKU45_US)  # the server is fine afterwards
 
 
 def test_stall_longer_than_the_read_timeout(emulator, emulator_client):
     client = emulator_client(emulator.url, read_timeout=0.5)
     emulator.add_fault(Fault("stall", after_tokens=3, seconds=5))
-    response = client.converse_stream(modelId=HAIKU3, messages=user("Hi"))
+    response = client.converse_stream(modelId=HAIKU45_US, messages=user("Hi"))
     received = []
     started = time.monotonic()
     with pytest.raises(urllib3.exceptions.ReadTimeoutError):
@@ -1050,7 +1068,7 @@ def test_stall_longer_than_the_read_timeout(emulator, emulator_client):
 
 def test_short_stall_then_normal_end(emulator, emulator_runtime):
     emulator.add_fault(Fault("stall", after_tokens=2, seconds=0.3))
-    response = emulator_runtime.converse_stream(modelId=HAIKU3, messages=user("Hi"))
+    response = emulator_runtime.converse_stream(modelId=HAIKU45_US, messages=user("Hi"))
     stamps = []
     events = []
     for event in response["stream"]:
@@ -1063,7 +1081,7 @@ def test_short_stall_then_normal_end(emulator, emulator_runtime):
 def test_malformed_chunk(emulator, emulator_runtime):
     emulator.add_fault(Fault("malformed_chunk", after_tokens=2))
     response = emulator_runtime.invoke_model_with_response_stream(
-        modelId=HAIKU3, body=json.dumps(messages_body())
+        modelId=HAIKU45_US, body=json.dumps(messages_body())
     )
     received = []
     with pytest.raises(ChecksumMismatch):
@@ -1074,7 +1092,7 @@ def test_malformed_chunk(emulator, emulator_runtime):
 def test_bad_json_chunk(emulator, emulator_runtime):
     emulator.add_fault(Fault("bad_json_chunk", after_tokens=2))
     response = emulator_runtime.invoke_model_with_response_stream(
-        modelId=HAIKU3, body=json.dumps(messages_body())
+        modelId=HAIKU45_US, body=json.dumps(messages_body())
     )
     payloads = [event["chunk"]["bytes"] for event in response["body"]]
     bad = []
@@ -1088,37 +1106,37 @@ def test_bad_json_chunk(emulator, emulator_runtime):
     assert json.loads(payloads[-1])["type"] == "message_stop"  # the stream goes on
 
     emulator.add_fault(Fault("bad_json_chunk", after_tokens=2))
-    events = converse_events(emulator_runtime, HAIKU3)
+    events = converse_events(emulator_runtime, HAIKU45_US)
     assert events[3] == {"contentBlockDelta": {}}  # botocore cannot parse it into the shape
     assert events[-2] == {"messageStop": {"stopReason": "end_turn"}}
 
 
 def test_unknown_events_are_interleaved_and_the_reply_completes(emulator, emulator_runtime):
-    normal = invoke_events(emulator_runtime, HAIKU3, messages_body())
+    normal = invoke_events(emulator_runtime, HAIKU45_US, messages_body())
     emulator.add_fault(Fault("unknown_event", after_tokens=3))
-    events = invoke_events(emulator_runtime, HAIKU3, messages_body())
+    events = invoke_events(emulator_runtime, HAIKU45_US, messages_body())
     unknown = [e for e in events if e["type"] not in {n["type"] for n in normal}]
     assert len(unknown) == 1
     assert events.index(unknown[0]) == 5
     assert messages_text(events) == messages_text(normal)
     assert events[-1]["type"] == "message_stop"
 
-    normal = converse_events(emulator_runtime, HAIKU3)[:-1]  # without the timing metadata
+    normal = converse_events(emulator_runtime, HAIKU45_US)[:-1]  # without the timing metadata
     emulator.add_fault(Fault("unknown_event", after_tokens=3))
     # botocore drops events whose :event-type it does not know
-    assert converse_events(emulator_runtime, HAIKU3)[:-1] == normal
+    assert converse_events(emulator_runtime, HAIKU45_US)[:-1] == normal
     assert emulator.requests[-1].operation == "ConverseStream"
 
 
 def test_long_reply(emulator, emulator_runtime):
     emulator.add_fault(Fault("long_reply", tokens=2500))
-    events = invoke_events(emulator_runtime, HAIKU3, messages_body(max_tokens=4096))
+    events = invoke_events(emulator_runtime, HAIKU45_US, messages_body(max_tokens=4096))
     assert events[-2]["usage"]["output_tokens"] == 2500
     assert events[-2]["delta"]["stop_reason"] == "end_turn"
     assert "**Part " in messages_text(events)
 
     emulator.add_fault(Fault("long_reply", tokens=2500))
-    events = converse_events(emulator_runtime, HAIKU3, inferenceConfig={"maxTokens": 300})
+    events = converse_events(emulator_runtime, HAIKU45_US, inferenceConfig={"maxTokens": 300})
     assert events[-2] == {"messageStop": {"stopReason": "max_tokens"}}
     assert events[-1]["metadata"]["usage"]["outputTokens"] == 300
 
@@ -1139,7 +1157,7 @@ def test_fault_definitions():
 
 def timed_deltas(client, text="Hi", max_tokens=12):
     response = client.converse_stream(
-        modelId=HAIKU3, messages=user(text), inferenceConfig={"maxTokens": max_tokens}
+        modelId=HAIKU45_US, messages=user(text), inferenceConfig={"maxTokens": max_tokens}
     )
     return [time.monotonic() for e in response["stream"] if "contentBlockDelta" in e]
 
@@ -1178,7 +1196,7 @@ def test_stop_returns_promptly_while_streams_are_open(emulator_client):
     client = emulator_client(emu.url)
     responses = [
         client.converse_stream(
-            modelId=HAIKU3, messages=user("Hi"), inferenceConfig={"maxTokens": 4096}
+            modelId=HAIKU45_US, messages=user("Hi"), inferenceConfig={"maxTokens": 4096}
         )
         for _ in range(2)
     ]
@@ -1227,7 +1245,7 @@ def test_command_line_emulator_streams_a_reply(emulator_client):
         url = re.search(r"http://127\.0\.0\.1:\d+", printed[0]).group(0)
         assert f"export AWS_ENDPOINT_URL_BEDROCK_RUNTIME={url}\n" in printed
         client = emulator_client(url)
-        events = invoke_events(client, HAIKU3, messages_body("From the command line"))
+        events = invoke_events(client, HAIKU45_US, messages_body("From the command line"))
         assert "“From the command line”" in messages_text(events)
     finally:
         process.terminate()

@@ -3,8 +3,12 @@
 It answers bedrock-runtime (InvokeModel, InvokeModelWithResponseStream, Converse,
 ConverseStream) and the bedrock control plane (ListFoundationModels, ListInferenceProfiles)
 with the real wire protocol: rest-json errors, AWS event-stream frames with both CRCs, chunked
-transfer encoding. Every text model is answered by a deterministic demo model; faults can be
-armed per server for tests::
+transfer encoding. Every text model is answered by a deterministic demo model. Each Claude
+model keeps its own rules (sampling parameters, extended thinking, effort, prefill, prompt
+caching; see ``catalog.ModelInfo``), retired models answer 404, thinking is streamed with
+signatures the emulator checks when a client sends the blocks back, and cached prompt prefixes
+are remembered per server (``Emulator.clear_cache()``). Faults can be armed per server for
+tests::
 
     from tui_chat.emulator import Emulator, Fault
 

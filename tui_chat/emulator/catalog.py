@@ -17,6 +17,8 @@ GEOGRAPHIES: dict[str, tuple[str, tuple[str, ...]]] = {
     "us": ("US", ("us-east-1", "us-east-2", "us-west-2")),
     "eu": ("EU", ("eu-central-1", "eu-west-1", "eu-west-3")),
     "apac": ("APAC", ("ap-northeast-1", "ap-southeast-1", "ap-southeast-2")),
+    "jp": ("JP", ("ap-northeast-1", "ap-northeast-3")),
+    "au": ("AU", ("ap-southeast-2", "ap-southeast-4")),
     "global": ("Global", ()),
 }
 
@@ -26,6 +28,23 @@ META = "meta"
 MISTRAL = "mistral"
 NOVA = "nova"
 TITAN_EMBED = "titan-embed"
+STRICT = "emulator"  # the emulator's own test model: Converse-shaped bodies, like Nova's
+
+# Sampling rules (ModelInfo.sampling): which of temperature / top_p / top_k a model accepts.
+SAMPLING_ALL = "all"  # any of them, together
+SAMPLING_ONE_OF = "one-of"  # temperature or top_p, not both
+SAMPLING_NONE = "none"  # only their default values (1.0 / 1.0 / no top_k)
+SAMPLING_FABLE = "fable"  # temperature 1.0, top_p in [0.99, 1.0), no top_k
+SAMPLING_NO_TEMPERATURE = "no-temperature"  # any temperature at all is refused
+
+# Extended thinking (ModelInfo.thinking): which ``thinking`` requests a model takes.
+THINKING_NONE = "none"  # no thinking; any ``thinking`` field is refused
+THINKING_BUDGET = "budget"  # {type: enabled, budget_tokens} (or disabled)
+THINKING_ADAPTIVE = "adaptive"  # adaptive; enabled is deprecated but accepted; or disabled
+THINKING_ADAPTIVE_ONLY = "adaptive-only"  # adaptive or nothing; enabled/disabled refused
+THINKING_ALWAYS = "always"  # thinks on every request; adaptive accepted, enabled/disabled refused
+
+EFFORT_LEVELS = ("low", "medium", "high", "xhigh", "max")
 
 
 @dataclass(frozen=True)
@@ -44,8 +63,21 @@ class ModelInfo:
     customizations: tuple[str, ...] = ()
     profiles: tuple[str, ...] = ()
     legacy_text: bool = False  # also accepts the legacy text-completion body (prompt=...)
-    exclusive_temperature_top_p: bool = False  # rejects temperature together with top_p
-    release: str = "2024-01-01T00:00:00Z"
+    release: str = "2024-01-01T00:00:00Z"  # also ListFoundationModels' startOfLifeTime
+    sampling: str = SAMPLING_ALL
+    thinking: str = THINKING_NONE
+    # From Opus 4.7 on, thinking text comes back empty unless thinking.display is "summarized";
+    # on older models ``display`` is not a field of ``thinking`` at all.
+    thinking_display: bool = False
+    effort_levels: tuple[str, ...] = ()  # output_config.effort values; () when not supported
+    effort_default: str = "high"
+    prefill: bool = True  # a final assistant turn is accepted (False from the 4.6 models on)
+    cache_min_tokens: int | None = None  # None: no prompt caching, cache points are ignored
+    # End of life: not listed and no profiles, but the runtime still knows the id and answers
+    # every request with a 404, as Bedrock does for a retired model version.
+    eol: bool = False
+    legacy_time: str | None = None
+    end_of_life: str | None = None
 
     @property
     def is_text(self) -> bool:
@@ -56,15 +88,56 @@ class ModelInfo:
         return "ON_DEMAND" in self.inference_types
 
     @property
+    def start_of_life(self) -> str:
+        return self.release
+
+    @property
     def anthropic_name(self) -> str:
-        """The name Anthropic's API uses for this model (``message.model`` in responses)."""
-        return re.sub(r"-v\d+:\d+$", "", self.model_id.split(".", 1)[1])
+        """The name Anthropic's API uses for this model (``message.model`` in responses).
+
+        ``claude-3-haiku-20240307-v1:0`` -> ``claude-3-haiku-20240307``; the dateless ids of
+        the newer models lose a bare ``-v1`` too (``claude-opus-4-6-v1`` -> ``claude-opus-4-6``),
+        but ``claude-v2`` and ``claude-instant-v1`` keep theirs: it is their version.
+        """
+        name = re.sub(r"-v\d+:\d+$", "", self.model_id.split(".", 1)[1])
+        return re.sub(r"(?<=\d)-v\d+$", "", name)
 
     def arn(self, region: str) -> str:
         return f"arn:aws:bedrock:{region}::foundation-model/{self.model_id}"
 
 
 _ALL_GEOS = ("us", "eu", "apac")
+_FIVE_EFFORTS = EFFORT_LEVELS
+
+
+def _claude(
+    model_id: str,
+    name: str,
+    *,
+    release: str,
+    context_window: int = 200_000,
+    max_output: int = 64_000,
+    **rules: object,
+) -> ModelInfo:
+    """A current-generation Claude model: text and images in, inference profiles only."""
+    rules.setdefault("inference_types", ("INFERENCE_PROFILE",))
+    return ModelInfo(
+        model_id,
+        name,
+        "Anthropic",
+        ANTHROPIC,
+        max_output=max_output,
+        context_window=context_window,
+        input_modalities=("TEXT", "IMAGE"),
+        release=release,
+        **rules,  # type: ignore[arg-type]
+    )
+
+
+# The 4.6 generation on: 1M context, 128k output, no prefill, effort levels.
+_NEW = {"context_window": 1_000_000, "max_output": 128_000, "prefill": False}
+# Models from Opus 4.7 on: no sampling parameters, adaptive thinking with hidden text by default.
+_DISPLAY = {**_NEW, "sampling": SAMPLING_NONE, "thinking_display": True}
 
 MODELS: tuple[ModelInfo, ...] = (
     ModelInfo(
@@ -100,6 +173,7 @@ MODELS: tuple[ModelInfo, ...] = (
         legacy_text=True,
         release="2023-08-09T00:00:00Z",
     ),
+    # -- end of life: the runtime answers 404 (see resolve() and the server)
     ModelInfo(
         "anthropic.claude-3-haiku-20240307-v1:0",
         "Claude 3 Haiku",
@@ -109,6 +183,9 @@ MODELS: tuple[ModelInfo, ...] = (
         context_window=200_000,
         input_modalities=("TEXT", "IMAGE"),
         customizations=("FINE_TUNING",),
+        lifecycle="LEGACY",
+        eol=True,
+        end_of_life="2026-09-10T00:00:00Z",
         release="2024-03-13T00:00:00Z",
     ),
     ModelInfo(
@@ -119,7 +196,9 @@ MODELS: tuple[ModelInfo, ...] = (
         max_output=8192,
         context_window=200_000,
         input_modalities=("TEXT", "IMAGE"),
-        profiles=_ALL_GEOS,
+        lifecycle="LEGACY",
+        eol=True,
+        end_of_life="2026-03-01T00:00:00Z",
         release="2024-06-20T00:00:00Z",
     ),
     ModelInfo(
@@ -130,7 +209,10 @@ MODELS: tuple[ModelInfo, ...] = (
         max_output=8192,
         context_window=200_000,
         inference_types=("INFERENCE_PROFILE",),
-        profiles=_ALL_GEOS,
+        lifecycle="LEGACY",
+        eol=True,
+        end_of_life="2026-06-19T00:00:00Z",
+        cache_min_tokens=2048,
         release="2024-11-04T00:00:00Z",
     ),
     ModelInfo(
@@ -142,60 +224,171 @@ MODELS: tuple[ModelInfo, ...] = (
         context_window=200_000,
         input_modalities=("TEXT", "IMAGE"),
         inference_types=("INFERENCE_PROFILE",),
-        profiles=_ALL_GEOS,
+        lifecycle="LEGACY",
+        eol=True,
+        end_of_life="2026-04-28T00:00:00Z",
+        thinking=THINKING_BUDGET,
+        cache_min_tokens=1024,
         release="2025-02-24T00:00:00Z",
     ),
-    ModelInfo(
+    # -- Claude 4 and later: inference profiles only. AWS has published no legacy or
+    #    end-of-life dates for the LEGACY ones, so none are given; the release dates from
+    #    Opus 4.7 on are approximate.
+    _claude(
         "anthropic.claude-sonnet-4-20250514-v1:0",
         "Claude Sonnet 4",
-        "Anthropic",
-        ANTHROPIC,
-        max_output=64_000,
-        context_window=200_000,
-        input_modalities=("TEXT", "IMAGE"),
-        inference_types=("INFERENCE_PROFILE",),
-        profiles=_ALL_GEOS,
         release="2025-05-22T00:00:00Z",
-    ),
-    ModelInfo(
-        "anthropic.claude-sonnet-4-5-20250929-v1:0",
-        "Claude Sonnet 4.5",
-        "Anthropic",
-        ANTHROPIC,
-        max_output=64_000,
-        context_window=200_000,
-        input_modalities=("TEXT", "IMAGE"),
-        inference_types=("INFERENCE_PROFILE",),
+        lifecycle="LEGACY",
         profiles=(*_ALL_GEOS, "global"),
-        exclusive_temperature_top_p=True,
-        release="2025-09-29T00:00:00Z",
+        thinking=THINKING_BUDGET,
+        cache_min_tokens=1024,
     ),
-    ModelInfo(
-        "anthropic.claude-haiku-4-5-20251001-v1:0",
-        "Claude Haiku 4.5",
-        "Anthropic",
-        ANTHROPIC,
-        max_output=64_000,
-        context_window=200_000,
-        input_modalities=("TEXT", "IMAGE"),
-        inference_types=("INFERENCE_PROFILE",),
-        profiles=(*_ALL_GEOS, "global"),
-        exclusive_temperature_top_p=True,
-        release="2025-10-15T00:00:00Z",
-    ),
-    ModelInfo(
+    _claude(
         "anthropic.claude-opus-4-1-20250805-v1:0",
         "Claude Opus 4.1",
-        "Anthropic",
-        ANTHROPIC,
-        max_output=32_000,
-        context_window=200_000,
-        input_modalities=("TEXT", "IMAGE"),
-        inference_types=("INFERENCE_PROFILE",),
-        profiles=_ALL_GEOS,
-        exclusive_temperature_top_p=True,
         release="2025-08-05T00:00:00Z",
+        max_output=32_000,
+        lifecycle="LEGACY",
+        profiles=("us",),
+        sampling=SAMPLING_ONE_OF,
+        thinking=THINKING_BUDGET,
+        cache_min_tokens=1024,
     ),
+    _claude(
+        "anthropic.claude-sonnet-4-5-20250929-v1:0",
+        "Claude Sonnet 4.5",
+        release="2025-09-29T00:00:00Z",
+        lifecycle="LEGACY",
+        profiles=("us", "eu", "jp", "global"),
+        sampling=SAMPLING_ONE_OF,
+        thinking=THINKING_BUDGET,
+        cache_min_tokens=1024,
+    ),
+    _claude(
+        "anthropic.claude-haiku-4-5-20251001-v1:0",
+        "Claude Haiku 4.5",
+        release="2025-10-15T00:00:00Z",
+        profiles=("us", "global"),
+        sampling=SAMPLING_ONE_OF,
+        thinking=THINKING_BUDGET,
+        cache_min_tokens=4096,
+    ),
+    _claude(
+        "anthropic.claude-opus-4-5-20251101-v1:0",
+        "Claude Opus 4.5",
+        release="2025-11-24T00:00:00Z",
+        lifecycle="LEGACY",
+        profiles=("us", "eu", "global"),
+        sampling=SAMPLING_ONE_OF,
+        thinking=THINKING_BUDGET,
+        effort_levels=("low", "medium", "high"),
+        cache_min_tokens=4096,
+    ),
+    _claude(
+        "anthropic.claude-opus-4-6-v1",
+        "Claude Opus 4.6",
+        release="2026-02-05T00:00:00Z",
+        profiles=("us", "eu", "jp", "apac", "global"),
+        sampling=SAMPLING_ONE_OF,
+        thinking=THINKING_ADAPTIVE,
+        effort_levels=("low", "medium", "high", "max"),
+        cache_min_tokens=4096,
+        **_NEW,
+    ),
+    _claude(
+        "anthropic.claude-sonnet-4-6",
+        "Claude Sonnet 4.6",
+        release="2026-02-17T00:00:00Z",
+        profiles=("us", "eu", "jp", "global"),
+        sampling=SAMPLING_ONE_OF,
+        thinking=THINKING_ADAPTIVE,
+        effort_levels=("low", "medium", "high", "max"),
+        cache_min_tokens=2048,
+        **_NEW,
+    ),
+    _claude(
+        "anthropic.claude-opus-4-7",
+        "Claude Opus 4.7",
+        release="2026-04-16T00:00:00Z",
+        profiles=("us", "eu", "global"),
+        thinking=THINKING_ADAPTIVE_ONLY,
+        effort_levels=_FIVE_EFFORTS,
+        cache_min_tokens=4096,
+        **_DISPLAY,
+    ),
+    _claude(
+        "anthropic.claude-opus-4-8",
+        "Claude Opus 4.8",
+        release="2026-06-04T00:00:00Z",
+        profiles=("us", "au", "global"),
+        thinking=THINKING_ADAPTIVE_ONLY,
+        effort_levels=_FIVE_EFFORTS,
+        cache_min_tokens=1024,
+        **_DISPLAY,
+    ),
+    _claude(
+        "anthropic.claude-sonnet-5",
+        "Claude Sonnet 5",
+        release="2026-07-15T00:00:00Z",
+        profiles=("us", "eu", "global"),
+        thinking=THINKING_ALWAYS,
+        effort_levels=_FIVE_EFFORTS,
+        cache_min_tokens=1024,
+        **_DISPLAY,
+    ),
+    _claude(
+        "anthropic.claude-opus-5",
+        "Claude Opus 5",
+        release="2026-08-19T00:00:00Z",
+        profiles=("us", "eu", "jp", "au", "global"),
+        thinking=THINKING_ADAPTIVE_ONLY,
+        effort_levels=_FIVE_EFFORTS,
+        cache_min_tokens=1024,
+        **_DISPLAY,
+    ),
+    _claude(
+        "anthropic.claude-fable-5",
+        "Claude Fable 5",
+        release="2026-09-23T00:00:00Z",
+        profiles=("us", "global"),
+        thinking=THINKING_ALWAYS,
+        effort_levels=_FIVE_EFFORTS,
+        cache_min_tokens=1024,
+        **{**_DISPLAY, "sampling": SAMPLING_FABLE},
+    ),
+    _claude(
+        "anthropic.claude-sonnet-5-5",
+        "Claude Sonnet 5.5",
+        release="2026-10-21T00:00:00Z",
+        profiles=("us", "eu", "global"),
+        thinking=THINKING_ALWAYS,
+        effort_levels=_FIVE_EFFORTS,
+        cache_min_tokens=1024,
+        **_DISPLAY,
+    ),
+    _claude(
+        "anthropic.claude-opus-5-5",
+        "Claude Opus 5.5",
+        release="2026-11-04T00:00:00Z",
+        profiles=("us", "eu", "global"),
+        thinking=THINKING_ALWAYS,
+        effort_levels=_FIVE_EFFORTS,
+        effort_default="medium",
+        cache_min_tokens=1024,
+        **_DISPLAY,
+    ),
+    _claude(
+        "anthropic.claude-haiku-5-5",
+        "Claude Haiku 5.5",
+        release="2026-11-18T00:00:00Z",
+        profiles=("us", "global"),
+        thinking=THINKING_ALWAYS,
+        effort_levels=_FIVE_EFFORTS,
+        effort_default="medium",
+        cache_min_tokens=1024,
+        **_DISPLAY,
+    ),
+    # -- other providers
     ModelInfo(
         "meta.llama3-1-70b-instruct-v1:0",
         "Llama 3.1 70B Instruct",
@@ -250,6 +443,18 @@ MODELS: tuple[ModelInfo, ...] = (
         streaming=False,
         release="2024-04-30T00:00:00Z",
     ),
+    # A model the app's own catalogue cannot know, with a sampling rule it can only learn from
+    # Bedrock's refusal: any temperature at all is refused.
+    ModelInfo(
+        "emulator.strict-sampler-v1:0",
+        "Strict sampler (emulator test model)",
+        "Emulator",
+        STRICT,
+        max_output=4096,
+        context_window=32_000,
+        sampling=SAMPLING_NO_TEMPERATURE,
+        release="2026-01-01T00:00:00Z",
+    ),
 )
 
 BY_ID: dict[str, ModelInfo] = {m.model_id: m for m in MODELS}
@@ -283,7 +488,10 @@ class InferenceProfile:
 
 
 PROFILES: tuple[InferenceProfile, ...] = tuple(
-    InferenceProfile(f"{geo}.{m.model_id}", geo, m) for m in MODELS for geo in m.profiles
+    InferenceProfile(f"{geo}.{m.model_id}", geo, m)
+    for m in MODELS
+    if not m.eol
+    for geo in m.profiles
 )
 PROFILES_BY_ID: dict[str, InferenceProfile] = {p.profile_id: p for p in PROFILES}
 
@@ -294,6 +502,10 @@ def geographies_for_region(region: str) -> tuple[str, ...]:
         return ("us", "global")
     if region.startswith("eu-"):
         return ("eu", "global")
+    if region in ("ap-northeast-1", "ap-northeast-3"):
+        return ("jp", "global")
+    if region in ("ap-southeast-2", "ap-southeast-4"):
+        return ("au", "global")
     if region.startswith("ap-"):
         return ("apac", "global")
     return tuple(GEOGRAPHIES)
@@ -308,22 +520,45 @@ class Resolved:
 _ARN = re.compile(r"^arn:aws(?:-[a-z-]+)?:bedrock:([a-z0-9-]*):(\d{12})?:([a-z-]+)/(.+)$")
 
 
+def _retired_profile(ident: str) -> ModelInfo | None:
+    """The end-of-life model behind a profile id such as ``us.<id>``, or None.
+
+    Retired models have no profiles any more, but the runtime still recognises the ids clients
+    have stored (so that they get the end-of-life 404, not "invalid model identifier").
+    """
+    geography, _, base = ident.partition(".")
+    model = BY_ID.get(base)
+    if geography in GEOGRAPHIES and model is not None and model.eol:
+        return model
+    return None
+
+
 def resolve(model_id: str) -> Resolved | None:
-    """Map a model id, profile id or ARN to its base model; None when it names nothing known."""
+    """Map a model id, profile id or ARN to its base model; None when it names nothing known.
+
+    End-of-life models resolve too (``Resolved.model.eol``): the runtime answers them with 404.
+    """
     arn = _ARN.match(model_id)
     if arn:
         kind, ident = arn.group(3), arn.group(4)
         if kind == "foundation-model" and arn.group(2) is None and ident in BY_ID:
             return Resolved(BY_ID[ident], None)
-        if kind == "inference-profile" and arn.group(2) and ident in PROFILES_BY_ID:
-            profile = PROFILES_BY_ID[ident]
-            return Resolved(profile.model, profile)
+        if kind == "inference-profile" and arn.group(2):
+            if ident in PROFILES_BY_ID:
+                profile = PROFILES_BY_ID[ident]
+                return Resolved(profile.model, profile)
+            retired = _retired_profile(ident)
+            if retired is not None:
+                return Resolved(retired, None)
         return None
     if model_id in BY_ID:
         return Resolved(BY_ID[model_id], None)
     if model_id in PROFILES_BY_ID:
         profile = PROFILES_BY_ID[model_id]
         return Resolved(profile.model, profile)
+    retired = _retired_profile(model_id)
+    if retired is not None:
+        return Resolved(retired, None)
     return None
 
 
@@ -338,8 +573,18 @@ def foundation_model_summary(model: ModelInfo, region: str) -> dict:
         "responseStreamingSupported": model.streaming,
         "customizationsSupported": list(model.customizations),
         "inferenceTypesSupported": list(model.inference_types),
-        "modelLifecycle": {"status": model.lifecycle},
+        "modelLifecycle": model_lifecycle(model),
     }
+
+
+def model_lifecycle(model: ModelInfo) -> dict[str, str]:
+    """``modelLifecycle``: the status, and whichever of the dates the catalogue has."""
+    lifecycle = {"status": model.lifecycle, "startOfLifeTime": model.start_of_life}
+    if model.legacy_time:
+        lifecycle["legacyTime"] = model.legacy_time
+    if model.end_of_life:
+        lifecycle["endOfLifeTime"] = model.end_of_life
+    return lifecycle
 
 
 def inference_profile_summary(profile: InferenceProfile, region: str) -> dict:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
-from tui_chat.emulator.errors import ApiError
+from tui_chat.emulator.errors import END_OF_LIFE, ApiError
 
 # kind -> (error code, default message). Answered as a rest-json error before any stream starts.
 BEFORE_STREAM: dict[str, tuple[str, str]] = {
@@ -36,6 +36,8 @@ BEFORE_STREAM: dict[str, tuple[str, str]] = {
         "InternalServerException",
         "The system encountered an unexpected error during processing. Try your request again.",
     ),
+    # What a retired model answers (catalog ``eol``): lets a test retire any model for a while.
+    "end_of_life": ("ResourceNotFoundException", END_OF_LIFE),
 }
 
 # kind -> (event-stream :exception-type, default message). Sent as an exception frame mid-stream.
@@ -56,8 +58,9 @@ IN_STREAM: dict[str, tuple[str, str]] = {
 
 # Faults that shape a stream without ending it with an error frame.
 STREAM_SHAPING = ("cut", "stall", "malformed_chunk", "bad_json_chunk", "unknown_event")
-# Faults that apply to any inference request, streamed or not.
-ANY_REQUEST = ("long_reply", "slow_first_byte", "scripted_reply")
+# Faults that apply to any inference request, streamed or not. ``redacted_thinking`` is only
+# taken by a request whose reply thinks (it makes that thinking block a redacted one).
+ANY_REQUEST = ("long_reply", "slow_first_byte", "scripted_reply", "redacted_thinking")
 
 KINDS: tuple[str, ...] = (*BEFORE_STREAM, *IN_STREAM, *STREAM_SHAPING, *ANY_REQUEST)
 
@@ -77,6 +80,9 @@ class Fault:
     - ``message`` (an addition) overrides the default error message.
     - ``text`` is the exact reply for ``scripted_reply`` (tests of hostile model output): it is
       streamed word by word and still cut by max tokens and stop sequences.
+    - ``after_tokens`` counts output tokens, thinking included (hidden thinking too).
+    - ``end_of_life`` answers the 404 of a retired model; give it a ``model`` (and
+      ``times=None``) to retire one model without changing the catalogue.
     - A ``stall`` lasts ``seconds`` or until ``release()`` is called, whichever comes first, so
       a test can hold a reply open while it acts and then let it finish, without racing a
       token rate on a slow machine.

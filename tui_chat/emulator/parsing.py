@@ -6,6 +6,9 @@ Formats:
 - ``meta``, ``mistral``, ``nova``: those families' native InvokeModel bodies.
 - ``embed``: Titan text embeddings (InvokeModel only).
 - ``converse``: Converse / ConverseStream, every text model.
+
+The rules that differ per model (sampling, thinking, effort, prefill) are checked in ``rules``
+for both Claude formats; cache points are collected here with a ``caching.PrefixBuilder``.
 """
 
 from __future__ import annotations
@@ -15,7 +18,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from tui_chat.emulator import catalog, errors
+from tui_chat.emulator import catalog, errors, rules, signing
+from tui_chat.emulator.caching import MAX_CACHE_POINTS, TTL_SECONDS, CachePoint, PrefixBuilder
 from tui_chat.emulator.catalog import ModelInfo
 from tui_chat.emulator.demo_model import Prompt
 from tui_chat.emulator.errors import malformed, validation
@@ -34,6 +38,7 @@ class Job:
     prompt: Prompt | None = None
     response_field_paths: list[str] = field(default_factory=list)  # Converse only
     embedding: dict[str, Any] | None = None  # Titan embeddings only
+    cache_points: list[CachePoint] = field(default_factory=list)  # in request order
 
 
 # ---------------------------------------------------------------------------------------------
@@ -140,7 +145,7 @@ def parse_invoke(model: ModelInfo, raw: bytes, *, streaming: bool) -> Job:
         return _parse_meta(model, body)
     if model.family == catalog.MISTRAL:
         return _parse_mistral(model, body)
-    if model.family == catalog.NOVA:
+    if model.family in (catalog.NOVA, catalog.STRICT):
         return _parse_nova(model, body)
     raise validation("The provided model doesn't support this operation.")  # pragma: no cover
 
@@ -159,11 +164,54 @@ _MESSAGES_KEYS = {
     "tool_choice",
     "thinking",
     "metadata",
+    "output_config",
 }
+_OUTPUT_CONFIG_KEYS = {"effort"}
 
 
-def _anthropic_content_text(content: Any, i: int, *, final_assistant: bool) -> str:
-    """The text of one Messages-API message, checking what the Anthropic API checks."""
+@dataclass
+class _Block:
+    """One content block as the checks and the cache see it."""
+
+    kind: str  # Anthropic's block type: text, image, thinking, redacted_thinking, tool_use...
+    material: Any  # what the cache key hashes (the block without its cache marker)
+    text: str | None = None  # text that counts toward the input tokens
+    cache_ttl: str | None = None  # a cache point after this block
+
+
+@dataclass
+class _Message:
+    role: str
+    text: str
+    blocks: list[_Block]
+    lead_cache_ttl: str | None = None  # Converse: a cache point before the message's first block
+
+
+def _cache_control(value: Any, pointer: str, refuse: rules.Refuser) -> str:
+    """Check a Messages ``cache_control``; its ttl."""
+    if not isinstance(value, dict) or value.get("type") != "ephemeral":
+        raise refuse(f"{pointer}.cache_control.type: Input should be 'ephemeral'")
+    for key in value:
+        if key not in ("type", "ttl"):
+            raise refuse(f"{pointer}.cache_control.{key}: Extra inputs are not permitted")
+    ttl = value.get("ttl", "5m")
+    if ttl not in TTL_SECONDS:
+        raise refuse(f"{pointer}.cache_control.ttl: Input should be '5m' or '1h'")
+    return ttl
+
+
+def _string_field(block: dict[str, Any], key: str, pointer: str, refuse: rules.Refuser) -> str:
+    if key not in block:
+        raise refuse(f"{pointer}.{key}: Field required")
+    if not isinstance(block[key], str):
+        raise refuse(f"{pointer}.{key}: Input should be a valid string")
+    return block[key]
+
+
+def _anthropic_blocks(
+    content: Any, i: int, *, final_assistant: bool, refuse: rules.Refuser
+) -> list[_Block]:
+    """The blocks of one Messages-API message, checking what the Anthropic API checks."""
     pointer = f"#/messages/{i}/content"
     if isinstance(content, str):
         if not content and not final_assistant:
@@ -171,35 +219,52 @@ def _anthropic_content_text(content: Any, i: int, *, final_assistant: bool) -> s
                 "messages: all messages must have non-empty content except for the optional "
                 "final assistant message"
             )
-        return content
+        return [_Block("text", {"type": "text", "text": content}, content)]
     _expect(content, "JSONArray", pointer)
     if not content and not final_assistant:
         raise validation(
             "messages: all messages must have non-empty content except for the optional "
             "final assistant message"
         )
-    texts = []
+    blocks = []
     for j, block in enumerate(content):
         _expect(block, "JSONObject", f"{pointer}/{j}")
         if "type" not in block:
             raise malformed(f"{pointer}/{j}: required key [type] not found")
-        if block["type"] == "text":
+        kind = block["type"]
+        where = f"messages.{i}.content.{j}"
+        text = None
+        if kind == "text":
             text = block.get("text")
             _expect(text, "String", f"{pointer}/{j}/text")
             if not text:
                 raise validation("messages: text content blocks must be non-empty")
             if not text.strip():
                 raise validation("messages: text content blocks must contain non-whitespace text")
-            texts.append(text)
-    return "\n".join(texts)
+        elif kind == "thinking":
+            thinking = _string_field(block, "thinking", f"{where}.thinking", refuse)
+            signature = _string_field(block, "signature", f"{where}.thinking", refuse)
+            if not signing.verify(thinking, signature):
+                raise refuse(errors.INVALID_SIGNATURE.format(i=i, j=j))
+        elif kind == "redacted_thinking":
+            data = _string_field(block, "data", f"{where}.redacted_thinking", refuse)
+            blob = signing.decode_base64(data)
+            if blob is None or not signing.verify_redacted(blob):
+                raise refuse(errors.INVALID_REDACTED.format(i=i, j=j))
+        ttl = None
+        if block.get("cache_control") is not None:
+            ttl = _cache_control(block["cache_control"], where, refuse)
+        material = {k: v for k, v in block.items() if k != "cache_control"}
+        blocks.append(_Block(str(kind), material, text, ttl))
+    return blocks
 
 
-def _anthropic_messages(body: dict[str, Any]) -> list[tuple[str, str]]:
+def _anthropic_messages(body: dict[str, Any], refuse: rules.Refuser) -> list[_Message]:
     messages = body["messages"]
     _expect(messages, "JSONArray", "#/messages")
     if not messages:
         raise malformed("#/messages: expected minimum item count: 1, found: 0")
-    out: list[tuple[str, str]] = []
+    out: list[_Message] = []
     for i, message in enumerate(messages):
         _expect(message, "JSONObject", f"#/messages/{i}")
         _required_at(message, ("role", "content"), f"#/messages/{i}")
@@ -208,18 +273,21 @@ def _anthropic_messages(body: dict[str, Any]) -> list[tuple[str, str]]:
             raise malformed(f"#/messages/{i}/role: {role} is not a valid enum value")
         if i == 0 and role != "user":
             raise validation('messages: first message must use the "user" role')
-        if out and out[-1][0] == role:
+        if out and out[-1].role == role:
             raise validation(
                 'messages: roles must alternate between "user" and "assistant", '
                 f'but found multiple "{role}" roles in a row'
             )
         final_assistant = role == "assistant" and i == len(messages) - 1
-        text = _anthropic_content_text(message["content"], i, final_assistant=final_assistant)
+        blocks = _anthropic_blocks(
+            message["content"], i, final_assistant=final_assistant, refuse=refuse
+        )
+        text = "\n".join(b.text for b in blocks if b.text is not None)
         if final_assistant and text != text.rstrip():
             raise validation(
                 "messages: final assistant content cannot end with trailing whitespace"
             )
-        out.append((role, text))
+        out.append(_Message(role, text, blocks))
     return out
 
 
@@ -229,14 +297,14 @@ def _required_at(obj: dict[str, Any], keys: tuple[str, ...], pointer: str) -> No
             raise malformed(f"{pointer}: required key [{key}] not found")
 
 
-def _anthropic_system(body: dict[str, Any]) -> str:
+def _anthropic_system(body: dict[str, Any], refuse: rules.Refuser) -> list[_Block]:
     system = body.get("system")
     if system is None:
-        return ""
+        return []
     if isinstance(system, str):
-        return system
+        return [_Block("text", {"type": "text", "text": system}, system)] if system else []
     _expect(system, "JSONArray", "#/system")
-    texts = []
+    blocks = []
     for j, block in enumerate(system):
         _expect(block, "JSONObject", f"#/system/{j}")
         if block.get("type") != "text":
@@ -244,8 +312,73 @@ def _anthropic_system(body: dict[str, Any]) -> str:
         _expect(block.get("text"), "String", f"#/system/{j}/text")
         if not block["text"]:
             raise validation("system: text content blocks must be non-empty")
-        texts.append(block["text"])
-    return "\n".join(texts)
+        ttl = None
+        if block.get("cache_control") is not None:
+            ttl = _cache_control(block["cache_control"], f"system.{j}", refuse)
+        material = {k: v for k, v in block.items() if k != "cache_control"}
+        blocks.append(_Block("text", material, block["text"], ttl))
+    return blocks
+
+
+def _anthropic_tools(body: dict[str, Any], refuse: rules.Refuser) -> list[_Block]:
+    """Tools only matter here as the start of the cached prefix (and their cache markers)."""
+    tools = body.get("tools")
+    if not isinstance(tools, list):
+        return []
+    blocks = []
+    for j, tool in enumerate(tools):
+        if not isinstance(tool, dict):
+            continue
+        ttl = None
+        if tool.get("cache_control") is not None:
+            ttl = _cache_control(tool["cache_control"], f"tools.{j}", refuse)
+        material = {k: v for k, v in tool.items() if k != "cache_control"}
+        blocks.append(_Block("tool", material, None, ttl))
+    return blocks
+
+
+def _cache_points(
+    model: ModelInfo,
+    tools: list[_Block],
+    system: list[_Block],
+    messages: list[_Message],
+    refuse: rules.Refuser,
+) -> list[CachePoint]:
+    """Every cache point of a Claude request, after checking there are at most four.
+
+    Models without prompt caching accept the markers and ignore them.
+    """
+    prefix = PrefixBuilder(model.model_id)
+    sections = [("tools", tools, None), ("system", system, None)]
+    sections += [(m.role, m.blocks, m.lead_cache_ttl) for m in messages]
+    for label, blocks, lead_ttl in sections:
+        prefix.section(label)
+        if lead_ttl is not None:
+            prefix.mark(lead_ttl)  # a cache point that opens a message: the prefix before it
+        for block in blocks:
+            prefix.block(block.material, block.text)
+            if block.cache_ttl is not None:
+                prefix.mark(block.cache_ttl)
+    if prefix.markers > MAX_CACHE_POINTS:
+        raise refuse(errors.CACHE_LIMIT.format(n=prefix.markers))
+    return prefix.points if model.cache_min_tokens is not None else []
+
+
+def _check_final_assistant(
+    settings: rules.Settings, messages: list[_Message], refuse: rules.Refuser
+) -> bool:
+    """With thinking on, a final assistant turn (a continuation) must start with its thinking.
+
+    True when it does: the reply then continues after it without thinking again.
+    """
+    last = messages[-1]
+    if settings.thinking == "off" or last.role != "assistant":
+        return False
+    kinds = [b.kind for b in last.blocks if b.kind != "cache"]  # cache points are not blocks
+    first = kinds[0] if kinds else "text"
+    if first not in ("thinking", "redacted_thinking"):
+        raise refuse(errors.FINAL_ASSISTANT_THINKING.format(i=len(messages) - 1, found=first))
+    return True
 
 
 def _check_anthropic_version(body: dict[str, Any]) -> None:
@@ -274,23 +407,66 @@ def _parse_messages(model: ModelInfo, body: dict[str, Any]) -> Job:
     for seq in stops:
         if not seq.strip():
             raise validation("stop_sequences: each stop sequence must contain non-whitespace")
-    messages = _anthropic_messages(body)
-    system = _anthropic_system(body)
-    if model.exclusive_temperature_top_p and temperature is not None and top_p is not None:
-        raise validation(errors.TEMPERATURE_TOP_P)
-    prompt = Prompt(
-        model_id=model.model_id,
-        model_name=model.name,
-        messages=messages,
-        system=system,
+    refuse = rules.Refuser()
+    messages = _anthropic_messages(body, refuse)
+    system = _anthropic_system(body, refuse)
+    tools = _anthropic_tools(body, refuse)
+    output_config = body.get("output_config")
+    if isinstance(output_config, dict):
+        for key in output_config:
+            if key not in _OUTPUT_CONFIG_KEYS:
+                raise refuse(f"output_config.{key}: Extra inputs are not permitted")
+    request = rules.Request(
+        temperature=temperature,
+        top_p=top_p,
+        top_k=top_k,
+        max_tokens=max_tokens,
+        thinking=body.get("thinking"),
+        output_config=output_config,
+        ends_with_assistant=messages[-1].role == "assistant",
+    )
+    settings = rules.check(model, request, refuse, api_key="output_config")
+    thinking_done = _check_final_assistant(settings, messages, refuse)
+    cache_points = _cache_points(model, tools, system, messages, refuse)
+    prompt = _prompt(
+        model,
+        [(m.role, m.text) for m in messages],
+        "\n".join(b.text for b in system if b.text is not None),
         max_tokens=max_tokens,
         temperature=temperature,
         top_p=top_p,
         top_k=top_k,
         stop_sequences=stops,
+        settings=settings,
+        thinking_done=thinking_done,
     )
     _check_context(model, prompt)
-    return Job("messages", model, prompt)
+    return Job("messages", model, prompt, cache_points=cache_points)
+
+
+def _prompt(
+    model: ModelInfo,
+    messages: list[tuple[str, str]],
+    system: str,
+    *,
+    settings: rules.Settings,
+    thinking_done: bool = False,
+    **sampling: Any,
+) -> Prompt:
+    return Prompt(
+        model_id=model.model_id,
+        model_name=model.name,
+        messages=messages,
+        system=system,
+        effort=settings.effort,
+        effort_level=settings.effort_level,
+        effort_capped=settings.effort_capped,
+        thinking=settings.thinking,
+        budget_tokens=settings.budget_tokens,
+        show_thinking=settings.show_thinking,
+        thinking_done=thinking_done,
+        **sampling,
+    )
 
 
 _LEGACY_KEYS = {
@@ -457,6 +633,8 @@ def _parse_nova(model: ModelInfo, body: dict[str, Any]) -> Job:
     stops = _stop_sequences(config, "stopSequences")
     messages = _converse_messages(body, anthropic=False)
     system = _converse_system(body)
+    sampling = rules.Request(temperature, top_p, top_k, max_tokens)
+    rules.check_sampling(model, sampling, rules.Refuser())  # the strict sampler's rule
     prompt = Prompt(
         model_id=model.model_id,
         model_name=model.name,
@@ -496,9 +674,61 @@ def _parse_embed(model: ModelInfo, body: dict[str, Any]) -> Job:
 # Converse / ConverseStream
 
 _CONVERSE_ANTHROPIC_FIELDS = {"top_k", "anthropic_beta", "thinking", "anthropic_version"}
+# Converse block key -> the Anthropic block type it becomes (for the model's own messages).
+_CONVERSE_KINDS = {
+    "text": "text",
+    "image": "image",
+    "document": "document",
+    "video": "video",
+    "toolUse": "tool_use",
+    "toolResult": "tool_result",
+    "reasoningContent": "thinking",
+    "guardContent": "text",
+    "citationsContent": "text",
+    "searchResult": "search_result",
+}
 
 
-def _converse_messages(body: dict[str, Any], *, anthropic: bool) -> list[tuple[str, str]]:
+def _cache_point(value: Any, pointer: str) -> str:
+    """Check a Converse ``cachePoint``; its ttl."""
+    if not isinstance(value, dict) or value.get("type") != "default":
+        raise validation(f"The value at {pointer}.cachePoint.type must be default.")
+    ttl = value.get("ttl", "5m")
+    if ttl not in TTL_SECONDS:
+        raise validation(f"The value at {pointer}.cachePoint.ttl must be one of 5m, 1h.")
+    return ttl
+
+
+def _reasoning_block(value: Any, i: int, j: int, refuse: rules.Refuser) -> str:
+    """Check a ``reasoningContent`` block sent back to a Claude model; its Anthropic type.
+
+    ``j`` is the block's index as Claude sees it (cache points are not blocks there).
+    """
+    where = f"messages.{i}.content.{j}"
+    if not isinstance(value, dict) or len(value) != 1:
+        raise validation(f"The ReasoningContentBlock object at {where} is invalid.")
+    if "redactedContent" in value:
+        data = value["redactedContent"]
+        blob = signing.decode_base64(data) if isinstance(data, str) else None
+        if blob is None or not signing.verify_redacted(blob):
+            raise refuse(errors.INVALID_REDACTED.format(i=i, j=j))
+        return "redacted_thinking"
+    reasoning = value.get("reasoningText")
+    if not isinstance(reasoning, dict):
+        raise validation(f"The ReasoningContentBlock object at {where} is invalid.")
+    text = _string_field(reasoning, "text", f"{where}.thinking", refuse)
+    if "signature" not in reasoning:
+        raise refuse(f"{where}.thinking.signature: Field required")
+    signature = _string_field(reasoning, "signature", f"{where}.thinking", refuse)
+    if not signing.verify(text, signature):
+        raise refuse(errors.INVALID_SIGNATURE.format(i=i, j=j))
+    return "thinking"
+
+
+def _converse_walk(
+    body: dict[str, Any], *, anthropic: bool, refuse: rules.Refuser
+) -> list[_Message]:
+    """The messages of a Converse body, as blocks (cache points folded into the block before)."""
     messages = body.get("messages") or []
     if not isinstance(messages, list):
         raise validation("The messages field must be a list of Message objects.")
@@ -507,10 +737,10 @@ def _converse_messages(body: dict[str, Any], *, anthropic: bool) -> list[tuple[s
             "A conversation must start with a user message. Try again with a conversation that "
             "starts with a user message."
         )
-    out: list[tuple[str, str]] = []
+    out: list[_Message] = []
     for i, message in enumerate(messages):
         role = message.get("role") if isinstance(message, dict) else None
-        if role not in ("user", "assistant") or (out and out[-1][0] == role):
+        if role not in ("user", "assistant") or (out and out[-1].role == role):
             raise validation(
                 "A conversation must alternate between user and assistant roles. Make sure the "
                 "conversation alternates between user and assistant roles and try again."
@@ -521,10 +751,22 @@ def _converse_messages(body: dict[str, Any], *, anthropic: bool) -> list[tuple[s
                 f"The content field in the Message object at messages.{i} is empty. Add a "
                 "ContentBlock object to the content field and try again."
             )
-        texts = []
+        blocks: list[_Block] = []
+        pending_ttl: str | None = None  # a cache point before any block of this message
         for j, block in enumerate(content):
             if not isinstance(block, dict):
                 raise validation(f"The ContentBlock object at messages.{i}.content.{j} is invalid.")
+            if "cachePoint" in block:
+                ttl = _cache_point(block["cachePoint"], f"messages.{i}.content.{j}")
+                if not blocks and pending_ttl is None:
+                    pending_ttl = ttl  # kept out of the blocks: the first must stay the first
+                elif blocks and blocks[-1].cache_ttl is None:
+                    blocks[-1].cache_ttl = ttl
+                else:  # two cache points in a row: still two toward the limit
+                    blocks.append(_Block("cache", {"cachePoint": j}, None, ttl))
+                continue
+            kind = next((_CONVERSE_KINDS[k] for k in block if k in _CONVERSE_KINDS), "unknown")
+            text = None
             if "text" in block:
                 text = block["text"]
                 if not isinstance(text, str) or not text.strip():
@@ -532,9 +774,13 @@ def _converse_messages(body: dict[str, Any], *, anthropic: bool) -> list[tuple[s
                         f"The text field in the ContentBlock object at messages.{i}.content.{j} "
                         "is blank. Add text to the text field, and try again."
                     )
-                texts.append(text)
-        out.append((role, "\n".join(texts)))
-    if anthropic and out[-1][0] == "assistant" and out[-1][1] != out[-1][1].rstrip():
+            elif "reasoningContent" in block and anthropic:
+                index = sum(1 for b in blocks if b.kind != "cache")  # as Claude numbers it
+                kind = _reasoning_block(block["reasoningContent"], i, index, refuse)
+            blocks.append(_Block(kind, block, text))
+        text = "\n".join(b.text for b in blocks if b.text is not None)
+        out.append(_Message(role, text, blocks, pending_ttl))
+    if anthropic and out[-1].role == "assistant" and out[-1].text != out[-1].text.rstrip():
         raise validation(
             "The model returned the following errors: messages: final assistant content cannot "
             "end with trailing whitespace"
@@ -542,20 +788,61 @@ def _converse_messages(body: dict[str, Any], *, anthropic: bool) -> list[tuple[s
     return out
 
 
-def _converse_system(body: dict[str, Any]) -> str:
+def _converse_messages(body: dict[str, Any], *, anthropic: bool) -> list[tuple[str, str]]:
+    walked = _converse_walk(body, anthropic=anthropic, refuse=rules.Refuser(errors.MODEL_ERRORS))
+    return [(m.role, m.text) for m in walked]
+
+
+def _attach_cache_point(blocks: list[_Block], ttl: str) -> None:
+    """A Converse cache point closes the block before it; one with none before it still
+    counts toward the limit (it caches an empty prefix, which no minimum lets through)."""
+    if blocks and blocks[-1].cache_ttl is None:
+        blocks[-1].cache_ttl = ttl
+    else:
+        blocks.append(_Block("cache", {"cachePoint": len(blocks)}, None, ttl))
+
+
+def _converse_system_blocks(body: dict[str, Any]) -> list[_Block]:
     system = body.get("system") or []
     if not isinstance(system, list):
         raise validation("The system field must be a list of SystemContentBlock objects.")
-    texts = []
+    blocks: list[_Block] = []
     for j, block in enumerate(system):
-        if isinstance(block, dict) and "text" in block:
+        if not isinstance(block, dict):
+            continue
+        if "cachePoint" in block:
+            ttl = _cache_point(block["cachePoint"], f"system.{j}")
+            _attach_cache_point(blocks, ttl)
+            continue
+        text = None
+        if "text" in block:
             if not isinstance(block["text"], str) or not block["text"].strip():
                 raise validation(
                     f"The text field in the SystemContentBlock object at system.{j} is blank. "
                     "Add text to the text field, and try again."
                 )
-            texts.append(block["text"])
-    return "\n".join(texts)
+            text = block["text"]
+        blocks.append(_Block("text", block, text))
+    return blocks
+
+
+def _converse_system(body: dict[str, Any]) -> str:
+    return "\n".join(b.text for b in _converse_system_blocks(body) if b.text is not None)
+
+
+def _converse_tools(body: dict[str, Any]) -> list[_Block]:
+    config = body.get("toolConfig")
+    tools = config.get("tools") if isinstance(config, dict) else None
+    if not isinstance(tools, list):
+        return []
+    blocks: list[_Block] = []
+    for j, tool in enumerate(tools):
+        if isinstance(tool, dict) and "cachePoint" in tool:
+            ttl = _cache_point(tool["cachePoint"], f"toolConfig.tools.{j}")
+            _attach_cache_point(blocks, ttl)
+            continue
+        blocks.append(_Block("tool", tool))
+    return blocks
 
 
 def _converse_number(config: dict[str, Any], key: str, lo: float, hi: float | None) -> Any:
@@ -578,6 +865,7 @@ def parse_converse(model: ModelInfo, raw: bytes) -> Job:
         )
     body = _parse_json_object(raw)
     anthropic = model.family == catalog.ANTHROPIC
+    refuse = rules.Refuser(errors.MODEL_ERRORS)
     config = body.get("inferenceConfig") or {}
     if not isinstance(config, dict):
         raise validation("The inferenceConfig field must be an InferenceConfiguration object.")
@@ -598,9 +886,11 @@ def parse_converse(model: ModelInfo, raw: bytes) -> Job:
     if not isinstance(extra, dict):
         raise validation("The additionalModelRequestFields field must be a JSON object.")
     top_k: int | None = None
+    thinking = None
     if model.family == catalog.ANTHROPIC:
         _no_extraneous(extra, _CONVERSE_ANTHROPIC_FIELDS)
         top_k = _number(extra, "top_k", 0, None, integer=True)
+        thinking = extra.get("thinking")
     elif model.family == catalog.NOVA:
         _no_extraneous(extra, {"inferenceConfig"})
         nova_config = extra.get("inferenceConfig") or {}
@@ -610,21 +900,43 @@ def parse_converse(model: ModelInfo, raw: bytes) -> Job:
     else:
         _no_extraneous(extra, set())
 
-    messages = _converse_messages(body, anthropic=anthropic)
-    system = _converse_system(body)
-    if model.exclusive_temperature_top_p and temperature is not None and top_p is not None:
-        raise validation("The model returned the following errors: " + errors.TEMPERATURE_TOP_P)
-    paths = body.get("additionalModelResponseFieldPaths") or []
-    prompt = Prompt(
-        model_id=model.model_id,
-        model_name=model.name,
-        messages=messages,
-        system=system,
-        max_tokens=int(max_tokens or default_max),
+    messages = _converse_walk(body, anthropic=anthropic, refuse=refuse)
+    system = _converse_system_blocks(body)
+    tools = _converse_tools(body)
+    output_config = body.get("outputConfig")
+    request = rules.Request(
         temperature=None if temperature is None else float(temperature),
         top_p=None if top_p is None else float(top_p),
         top_k=top_k,
+        max_tokens=int(max_tokens or default_max),
+        thinking=thinking,
+        output_config=output_config,
+        ends_with_assistant=messages[-1].role == "assistant",
+    )
+    settings = rules.check(model, request, refuse, api_key="outputConfig")
+    thinking_done = False
+    cache_points: list[CachePoint] = []
+    if anthropic:
+        thinking_done = _check_final_assistant(settings, messages, refuse)
+        cache_points = _cache_points(model, tools, system, messages, refuse)
+    paths = body.get("additionalModelResponseFieldPaths") or []
+    prompt = _prompt(
+        model,
+        [(m.role, m.text) for m in messages],
+        "\n".join(b.text for b in system if b.text is not None),
+        max_tokens=request.max_tokens,
+        temperature=request.temperature,
+        top_p=request.top_p,
+        top_k=top_k,
         stop_sequences=list(stops),
+        settings=settings,
+        thinking_done=thinking_done,
     )
     _check_context(model, prompt)
-    return Job("converse", model, prompt, response_field_paths=[str(p) for p in paths])
+    return Job(
+        "converse",
+        model,
+        prompt,
+        response_field_paths=[str(p) for p in paths],
+        cache_points=cache_points,
+    )

@@ -17,6 +17,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from tui_chat.emulator import catalog, errors
 from tui_chat.emulator import eventstream as es
+from tui_chat.emulator.caching import InputUsage, PromptCache
 from tui_chat.emulator.demo_model import Reply, generate
 from tui_chat.emulator.encoders import Metrics, response_body, stream_encoder
 from tui_chat.emulator.errors import ApiError, validation
@@ -62,7 +63,11 @@ class Emulator:
 
     ``tokens_per_second`` None or 0 streams at full speed (no sleeps at all); otherwise the first
     token comes ``first_token_delay`` seconds after the response headers and the rest at that
-    rate. Use as a context manager, or ``start()`` / ``stop()``.
+    rate (thinking tokens too, shown or not). Use as a context manager, or ``start()`` /
+    ``stop()``.
+
+    The prompt cache lives as long as the server: ``clear_cache()`` forgets it, and
+    ``advance_cache_clock()`` ages it so that expiry can be tested without waiting.
     """
 
     def __init__(
@@ -79,6 +84,7 @@ class Emulator:
         self.requests: list[RecordedRequest] = []
         self._requests_lock = threading.Lock()
         self._faults = FaultBook()
+        self._cache = PromptCache()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -142,6 +148,21 @@ class Emulator:
     def faults(self) -> list[Fault]:
         """The faults still armed (a copy), in the order they were added."""
         return self._faults.active()
+
+    # -- prompt cache
+
+    def clear_cache(self) -> None:
+        """Forget every cached prompt prefix (the next request with cache points writes)."""
+        self._cache.clear()
+
+    def advance_cache_clock(self, seconds: float) -> None:
+        """Age the prompt cache by ``seconds`` (entries live 5 minutes, or an hour)."""
+        self._cache.advance(seconds)
+
+    @property
+    def cached_prefixes(self) -> int:
+        """How many prompt prefixes are cached and not expired."""
+        return len(self._cache)
 
     # -- internals used by the handler
 
@@ -401,6 +422,8 @@ class _Handler(BaseHTTPRequestHandler):
         if resolved is None:
             raise validation(errors.INVALID_MODEL)
         model = resolved.model
+        if model.eol:
+            raise ApiError("ResourceNotFoundException", errors.END_OF_LIFE)
         if resolved.profile is None and not model.on_demand:
             raise validation(
                 f"Invocation of model ID {model.model_id} with on-demand throughput isn’t "
@@ -411,7 +434,9 @@ class _Handler(BaseHTTPRequestHandler):
             job = parse_converse(model, raw)
         else:
             job = parse_invoke(model, raw, streaming=operation in STREAMING)
-        kinds = (*IN_STREAM, *STREAM_SHAPING, *ANY_REQUEST)
+        kinds: tuple[str, ...] = (*IN_STREAM, *STREAM_SHAPING, *ANY_REQUEST)
+        if job.prompt is None or not job.prompt.thinks:
+            kinds = tuple(k for k in kinds if k != "redacted_thinking")  # nothing to redact
         faults = self.emulator._faults.take(kinds, operation, model_ids)
         long_reply = next((f for f in faults if f.kind == "long_reply"), None)
         scripted = next((f for f in faults if f.kind == "scripted_reply"), None)
@@ -422,27 +447,42 @@ class _Handler(BaseHTTPRequestHandler):
                 long_reply.tokens if long_reply else None,
                 scripted.text if scripted else None,
             )
+            reply.redacted = any(f.kind == "redacted_thinking" for f in faults)
+        total = job.prompt.input_tokens if job.prompt else 0
+        usage = self.emulator._cache.account(model, total, job.cache_points)
         if operation in STREAMING:
             assert reply is not None
-            self._stream(job, reply, faults, started)
+            self._stream(job, reply, usage, faults, started)
         else:
-            self._respond(operation, job, reply, started)
+            self._respond(operation, job, reply, usage, started)
 
-    def _metrics(self, job: Job, reply: Reply | None, started: float, first: float) -> Metrics:
+    def _metrics(
+        self, usage: InputUsage, reply: Reply | None, started: float, first: float
+    ) -> Metrics:
         now = time.monotonic()
         return Metrics(
-            input_tokens=job.prompt.input_tokens if job.prompt else 0,
-            output_tokens=len(reply.tokens) if reply else 0,
+            input_tokens=usage.input_tokens,
+            output_tokens=reply.output_tokens if reply else 0,
             invocation_latency_ms=round((now - started) * 1000),
             first_byte_latency_ms=round((first - started) * 1000),
+            cache_read_tokens=usage.cache_read,
+            cache_write_tokens=usage.cache_write,
+            caching=usage.caching,
         )
 
-    def _respond(self, operation: str, job: Job, reply: Reply | None, started: float) -> None:
+    def _respond(
+        self,
+        operation: str,
+        job: Job,
+        reply: Reply | None,
+        usage: InputUsage,
+        started: float,
+    ) -> None:
         emu = self.emulator
         tps = emu.tokens_per_second or 0.0
         if tps > 0 and reply is not None:
-            self._wait(emu.first_token_delay + len(reply.tokens) / tps)
-        metrics = self._metrics(job, reply, started, time.monotonic())
+            self._wait(emu.first_token_delay + reply.output_tokens / tps)
+        metrics = self._metrics(usage, reply, started, time.monotonic())
         body = response_body(job, reply, metrics)
         headers = {}
         if operation == "InvokeModel":
@@ -451,14 +491,28 @@ class _Handler(BaseHTTPRequestHandler):
                 "X-Amzn-Bedrock-Input-Token-Count": str(metrics.input_tokens),
                 "X-Amzn-Bedrock-Output-Token-Count": str(metrics.output_tokens),
             }
+            if metrics.caching:
+                headers["X-Amzn-Bedrock-Cache-Read-Input-Token-Count"] = str(
+                    metrics.cache_read_tokens
+                )
+                headers["X-Amzn-Bedrock-Cache-Write-Input-Token-Count"] = str(
+                    metrics.cache_write_tokens
+                )
         self._send_json(200, body, headers)
 
-    def _stream(self, job: Job, reply: Reply, faults: list[Fault], started: float) -> None:
+    def _stream(
+        self,
+        job: Job,
+        reply: Reply,
+        usage: InputUsage,
+        faults: list[Fault],
+        started: float,
+    ) -> None:
         emu = self.emulator
         tps = emu.tokens_per_second or 0.0  # read once: tests may change it between requests
         full_speed = tps <= 0
-        encoder = stream_encoder(job)
-        tokens = reply.tokens
+        encoder = stream_encoder(job, reply, self._metrics(usage, None, started, started))
+        tokens = [*reply.thinking, *reply.tokens]  # every output token, thinking first
         n = len(tokens)
 
         def at(kind_set: tuple[str, ...]) -> Fault | None:
@@ -506,10 +560,11 @@ class _Handler(BaseHTTPRequestHandler):
                 break
             if not full_speed and i > 0:
                 self._wait(base + i / tps - time.monotonic())
-            out.send(encoder.token(tokens[i], i + 1))
+            for frame in encoder.step(i):
+                out.send(frame)
             if i == 0:
                 first_byte = time.monotonic()
-        for frame in encoder.finish(reply, self._metrics(job, reply, started, first_byte)):
+        for frame in encoder.finish(self._metrics(usage, reply, started, first_byte)):
             out.send(frame)
         out.end()
 
@@ -544,7 +599,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_json(200, _list_profiles(query, region))
         elif operation == "GetFoundationModel":
             resolved = catalog.resolve(ident)
-            if resolved is None or resolved.profile is not None:
+            if resolved is None or resolved.profile is not None or resolved.model.eol:
                 raise validation(errors.INVALID_MODEL)
             summary = catalog.foundation_model_summary(resolved.model, region)
             self._send_json(200, {"modelDetails": summary})
@@ -576,6 +631,8 @@ def _list_models(query: dict[str, str], region: str) -> list[dict[str, Any]]:
     )
     out = []
     for model in catalog.MODELS:
+        if model.eol:
+            continue  # retired: gone from the listing, though the runtime still knows the id
         if provider and provider.lower() not in (
             model.provider.lower(),
             model.model_id.split(".", 1)[0],
