@@ -45,6 +45,8 @@ PARAM_FLAGS = {
     "--max-tokens": "max_tokens_to_sample",
     "--stop": "stop_sequences",
     "--system": "system",
+    "--effort": "effort",
+    "--thinking": "thinking",
 }
 
 
@@ -184,6 +186,12 @@ conversation's own (or config.toml's [defaults]); flags override them and are sa
 
 --stop takes one sequence per flag, with the escapes \\n \\t \\s \\\\ (\\, is a comma).
 
+Today's Claude models set their own sampling: --temperature, --top-p and --top-k are left
+out for them (a note on stderr says so); tune --effort instead. --thinking adaptive (or a
+budget of tokens, on models that take one) streams the model's thinking to stderr, never
+into stdout's answer. Prompt caching is on where the model supports it; --no-cache turns it
+off. A parameter Bedrock refuses is remembered and left out of the next request.
+
 Exit status: 0 done, 1 Bedrock or file failure, 2 bad usage or parameter (nothing sent),
 130 interrupted by ctrl+c (the partial reply is saved as cancelled)."""
 
@@ -238,6 +246,21 @@ def build_parser() -> argparse.ArgumentParser:
         "--stop", metavar="SEQ", action="append", help="a stop sequence (repeatable)"
     )
     params.add_argument("--system", metavar="TEXT", help="system prompt")
+    params.add_argument(
+        "--effort",
+        metavar="LEVEL",
+        help="low, medium, high, xhigh or max (models that take it; default: the model's)",
+    )
+    params.add_argument(
+        "--thinking",
+        metavar="MODE",
+        help="off, adaptive, or N (a budget of N tokens, at least 1024, below max tokens)",
+    )
+    params.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="do not mark the prompt for Bedrock's prompt cache",
+    )
     ask.add_argument(
         "--session",
         metavar="NAME_OR_ID",
@@ -452,6 +475,8 @@ def _flag_values(args: argparse.Namespace) -> dict[str, Any]:
         except ParamError as error:
             raise UsageError(f"{flag}: {error}") from None
         given[name] = value
+    if getattr(args, "no_cache", False):
+        given["cache_prompt"] = False
     return given
 
 
@@ -474,6 +499,10 @@ def _final_params(base: Any, given: dict[str, Any], max_tokens: str | None) -> A
             ) from None
     try:
         params = Params.from_dict(changes, base=base)
+        if limit and max_tokens is None and params.max_tokens_to_sample > limit:
+            # The configured or saved value is more than this model takes: use its limit.
+            _note(f"max tokens lowered to {limit:,}, the most {model} writes")
+            params = params.with_changes(max_tokens_to_sample=limit)
         if limit and max_tokens is None:
             check_number("max_tokens_to_sample", params.max_tokens_to_sample, limit)
     except ParamError as error:
@@ -503,6 +532,8 @@ class _Ask:
         self.saved = False
         self.log: Any = None
         self.started = 0.0
+        self.thinking_state = ""  # "open" while thinking is being written to stderr, then "ended"
+        self.learned: Any = None
 
     # -- set-up ------------------------------------------------------------------------------
 
@@ -554,11 +585,17 @@ class _Ask:
         user = Message(role="user", content=prompt)
         history = [*(conversation.messages if conversation else []), user]
         from tui_chat.bedrock.formats import prepare
+        from tui_chat.learned import LearnedRules
 
+        self.learned = LearnedRules.in_folder(self.settings.paths.cache_dir)
         try:
-            prepared = prepare(history, params)
+            prepared = prepare(history, params, refused=self.learned.for_model(params.model))
         except ParamError as error:
             raise UsageError(str(error)) from None
+        for name in prepared.omitted:
+            _note(f"left out {name}: {prepared.reasons.get(name, 'the model takes no ' + name)}")
+        for note in prepared.notes:
+            _note(note)
 
         engine = self.engine()
 
@@ -584,6 +621,7 @@ class _Ask:
         self.reply = Message(role="assistant", content="", status="streaming")
         self.reply.params = dict(prepared.sent)
         self.reply.omitted = list(prepared.omitted)
+        self.reply.omitted_reasons = dict(prepared.reasons)
         self.started = time.monotonic()
         try:
             self.handle = engine.start(prepared)
@@ -600,30 +638,43 @@ class _Ask:
     def stream(self) -> int:
         from tui_chat.bedrock import Failure as FailureEvent
         from tui_chat.bedrock import Stop, TextDelta
+        from tui_chat.bedrock.events import RedactedThinking, ThinkingDelta, ThinkingSignature
 
         stop: Stop | None = None
         failure = None
         last_checkpoint = time.monotonic()
+        assert self.reply is not None
         for batch in self.handle.batches():
             texts: list[str] = []
             for event in batch:
                 if isinstance(event, TextDelta):
                     texts.append(event.text)
+                elif isinstance(event, ThinkingDelta):
+                    self.reply.add_thinking(event.text)
+                    self.think(event.text)
+                elif isinstance(event, ThinkingSignature):
+                    self.reply.add_thinking(signature=event.signature)
+                elif isinstance(event, RedactedThinking):
+                    self.reply.add_thinking(redacted=event.data)
+                    self.think("", redacted=True)
                 elif isinstance(event, Stop):
                     stop = event
                 elif isinstance(event, FailureEvent):
                     failure = event.error
             if texts:
                 chunk = "".join(texts)
+                self.end_thinking()
                 self.parts.append(chunk)
                 self.write(chunk)
-            if time.monotonic() - last_checkpoint >= CHECKPOINT_SECONDS and self.parts:
+            due = time.monotonic() - last_checkpoint >= CHECKPOINT_SECONDS
+            if due and (self.parts or self.reply.thinking):
                 self.checkpoint()
                 last_checkpoint = time.monotonic()
+        self.end_thinking()
         if failure is not None:
             self.finish("error", error=failure)
             self.end_line()
-            raise Failure(failure.user_message)
+            raise Failure(self.explain(failure))
         if stop is None:  # the stream ended without saying how (should not happen)
             from tui_chat.bedrock import BedrockError
 
@@ -633,7 +684,64 @@ class _Ask:
             raise Failure(failure.user_message)
         self.finish("complete", stop=stop)
         self.end_line()
+        if stop.reason == "max_tokens" and not self.parts and self.reply.thinking:
+            limit = self.reply.params.get("max_tokens_to_sample", "?")
+            _say(
+                f"warning: max tokens ({limit}) ran out while the model was thinking, before "
+                "any answer; raise --max-tokens or lower --effort"
+            )
         return EXIT_OK
+
+    def think(self, text: str, redacted: bool = False) -> None:
+        """The model's thinking, on stderr (dimmed on a terminal): never in stdout's answer.
+        Piped, stderr gets it only when --thinking asked for it (a model that always thinks
+        would otherwise fill a script's error log)."""
+        from tui_chat.sanitize import for_display
+
+        stream = sys.stderr
+        tty = _isatty(stream)
+        if not tty and getattr(self.args, "thinking", None) in (None, "off"):
+            return
+        try:
+            if not self.thinking_state:
+                self.thinking_state = "open"
+                stream.write("\x1b[2m" if tty else "")
+                stream.write("thinking…\n" if tty else "")
+            if redacted:
+                stream.write("[thinking redacted by the provider]\n")
+            elif text:
+                stream.write(for_display(text) if tty else text)
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+
+    def end_thinking(self) -> None:
+        if self.thinking_state != "open":
+            return
+        self.thinking_state = "ended"
+        try:
+            sys.stderr.write("\x1b[0m\n" if _isatty(sys.stderr) else "\n")
+            sys.stderr.flush()
+        except (OSError, ValueError):
+            pass
+
+    def explain(self, failure: Any) -> str:
+        """The failure's line, and what the next run does about it: a refused parameter is
+        remembered and left out; a retired model names its replacement."""
+        assert self.reply is not None
+        model = str(self.reply.params.get("model", ""))
+        if failure.kind == "refused" and self.learned is not None and failure.refused:
+            self.learned.learn(model, failure.refused, failure.detail)
+            from tui_chat.bedrock.refusals import describe
+
+            return (
+                f"Bedrock refused {describe(list(failure.refused))} for {model} "
+                f"({' '.join(failure.detail.split())[:200]}); it is remembered and left out "
+                "from now on: run the same command again"
+            )
+        if failure.kind == "end_of_life" and failure.replacement:
+            return f"{failure.user_message} Run with --model {failure.replacement}"
+        return failure.user_message
 
     def write(self, text: str) -> None:
         if self.tty:

@@ -18,15 +18,16 @@ from typing import Any
 import platformdirs
 import tomli_w
 
-from tui_chat.bedrock.catalog import default_model, model_id_problem
+from tui_chat.bedrock.catalog import default_model, lookup, model_id_problem
 from tui_chat.bedrock.errors import is_region_name
 from tui_chat.params import ALL_PARAMS, ParamError, Params, check_value
 from tui_chat.store import write_atomic
 
 APP_NAME = "tui-chat"
-#: Built-in defaults for new conversations: the seed values, except a max tokens that does
-#: not cut most chat replies short.
-APP_MAX_TOKENS = 1024
+#: Built-in defaults for new conversations: the seed values, except a max tokens that leaves
+#: room for today's models to think before they answer (thinking counts against it, and a
+#: thinking budget must stay below it), lowered to the model's own limit where that is less.
+APP_MAX_TOKENS = 8192
 DEFAULT_READ_TIMEOUT = 120.0
 DEFAULT_CONNECT_TIMEOUT = 10.0
 DEFAULT_MAX_ATTEMPTS = 3
@@ -269,7 +270,9 @@ def load_settings(
         ),
     )
 
-    base = Params(model=default_model(bedrock.region), max_tokens_to_sample=APP_MAX_TOKENS)
+    base = Params(
+        model=default_model(bedrock.region), max_tokens_to_sample=APP_MAX_TOKENS, cache_prompt=True
+    )
     defaults, given = parse_param_table(
         _table(data, "defaults", report), "[defaults]", report, base
     )
@@ -277,6 +280,10 @@ def load_settings(
     if model:
         defaults = defaults.with_changes(model=model)
         model_from_config = True
+    if "max_tokens_to_sample" not in given:
+        defaults = defaults.with_changes(
+            max_tokens_to_sample=app_max_tokens(defaults.model, APP_MAX_TOKENS)
+        )
 
     ui = _table(data, "ui", report)
     _unknown(ui, {"theme", "mouse"}, "[ui]", report)
@@ -325,6 +332,12 @@ def load_settings(
     )
 
 
+def app_max_tokens(model: str, wanted: int) -> int:
+    """`wanted`, or the model's own output limit where that is less."""
+    limit = lookup(model).max_output
+    return min(wanted, limit) if limit else wanted
+
+
 def _replace_paths(paths: Paths, **changes: Path) -> Paths:
     return replace(paths, **changes)
 
@@ -339,6 +352,9 @@ class State:
 
     theme: str | None = None
     open_conversation: str | None = None
+    #: The newest active Claude Sonnet the account listed at the first start with credentials
+    #: (new conversations use it unless config.toml names a model).
+    default_model: str | None = None
     drafts: dict[str, str] = field(default_factory=dict)
     history: list[str] = field(default_factory=list)
     sidebar: bool | None = None
@@ -374,6 +390,9 @@ class State:
         open_id = data.get("open_conversation")
         if isinstance(open_id, str):
             state.open_conversation = open_id
+        default_model = data.get("default_model")
+        if isinstance(default_model, str) and model_id_problem(default_model) is None:
+            state.default_model = default_model
         drafts = data.get("drafts", {})
         if isinstance(drafts, dict):
             state.drafts = {k: v for k, v in drafts.items() if isinstance(v, str) and v}
@@ -414,6 +433,8 @@ class State:
             data["theme"] = self.theme
         if self.open_conversation:
             data["open_conversation"] = self.open_conversation
+        if self.default_model:
+            data["default_model"] = self.default_model
         for key in ("sidebar", "conversation_list"):
             value = getattr(self, key)
             if value is not None:

@@ -50,6 +50,11 @@ class Message:
     stop_sequence: str = ""
     params: dict[str, Any] = field(default_factory=dict)
     omitted: list[str] = field(default_factory=list)
+    #: Why each omitted parameter was left out (the model's rules, or Bedrock's refusal).
+    omitted_reasons: dict[str, str] = field(default_factory=dict)
+    #: The model's thinking before this reply, apart from the answer: blocks of
+    #: {"type": "thinking", "text", "signature"} or {"type": "redacted", "data"}.
+    thinking: list[dict[str, str]] = field(default_factory=list)
     usage: dict[str, int] = field(default_factory=dict)
     error: dict[str, str] = field(default_factory=dict)
     alternatives: list[Message] = field(default_factory=list)
@@ -62,6 +67,29 @@ class Message:
     def fingerprint(self) -> tuple[str, str, str]:
         """What identifies a message across two copies of a file (for merging)."""
         return (self.role, self.created.isoformat(), self.content)
+
+    @property
+    def thinking_text(self) -> str:
+        """The readable thinking (redacted blocks have none)."""
+        return "".join(b.get("text", "") for b in self.thinking if b.get("type") != "redacted")
+
+    @property
+    def thinking_redacted(self) -> bool:
+        return any(b.get("type") == "redacted" for b in self.thinking)
+
+    def add_thinking(self, text: str = "", signature: str = "", redacted: str = "") -> None:
+        """Append streamed thinking: text joins the open block, a signature closes it, a
+        redacted block stands alone."""
+        if redacted:
+            self.thinking.append({"type": "redacted", "data": redacted})
+            return
+        block = self.thinking[-1] if self.thinking else None
+        if block is None or block.get("type") != "thinking" or block.get("signature"):
+            block = {"type": "thinking", "text": ""}
+            self.thinking.append(block)
+        block["text"] = block.get("text", "") + text
+        if signature:
+            block["signature"] = signature
 
     def alternative_count(self) -> int:
         return 1 + len(self.alternatives)

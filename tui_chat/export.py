@@ -26,6 +26,10 @@ Layout::
 
     ## Assistant
 
+    > **Thinking**
+    >
+    > (the model's thinking, when it thought before answering; marked apart from the answer)
+
     ...
 
     *end_turn · 12 input tokens · 40 output tokens*
@@ -119,6 +123,16 @@ def _footer(message: Message, conversation_model: str) -> str:
         parts.append(f"{int(usage['input_tokens']):,} input tokens")
     if "output_tokens" in usage:
         parts.append(f"{int(usage['output_tokens']):,} output tokens")
+    for key, words in (("cache_read_tokens", "read from cache"), ("cache_write_tokens", "cached")):
+        if usage.get(key):
+            parts.append(f"{int(usage[key]):,} {words}")
+    params = message.params or {}
+    if params.get("effort"):
+        parts.append(f"effort {_escape_inline(str(params['effort']))}")
+    if "thinking" in params:
+        thinking = params["thinking"]
+        shown = f"budget {thinking:,}" if isinstance(thinking, int) else str(thinking)
+        parts.append(f"thinking {_escape_inline(shown)}")
     model = str(message.params.get("model", "")) if message.params else ""
     if model and model != conversation_model:
         parts.append(_code_span(model))
@@ -133,9 +147,29 @@ def _footer(message: Message, conversation_model: str) -> str:
     return "*" + " · ".join(parts) + "*"
 
 
+def _thinking(message: Message) -> list[str]:
+    """The reply's thinking as a quoted block headed **Thinking** (kept apart from the
+    answer), or nothing when the model did not think."""
+    if not message.thinking:
+        return []
+    text = message.thinking_text.strip("\n")
+    head = "> **Thinking**"
+    if message.thinking_redacted:
+        head += " (partly redacted by the provider)" if text else " (redacted by the provider)"
+    elif not text:
+        head += " (not shown by the model)"
+    quote = [head]
+    if text:
+        quote.append(">")
+        quote += [f"> {line}" if line.strip() else ">" for line in text.split("\n")]
+    return [*quote, ""]
+
+
 def _assistant(message: Message, heading: str, conversation_model: str) -> list[str]:
     note = _STATUS_NOTES.get(message.status)
-    out = [f"{heading} ({note})" if note else heading, "", _body(message.content, "*(no text)*")]
+    out = [f"{heading} ({note})" if note else heading, ""]
+    out += _thinking(message)
+    out.append(_body(message.content, "*(no text)*"))
     footer = _footer(message, conversation_model)
     if footer:
         out += ["", footer]

@@ -2,8 +2,11 @@
 
 The seed documents define `max_tokens_to_sample` (default 256), `stop_sequences` ([]),
 `temperature` (1, 0-1), `top_p` (1, 0-1) and `top_k` (250, integer 0-500); the app adds `model`
-and `system`. Text typed in the sidebar, given on the command line or passed to the SDK goes
-through the same functions here, so every surface refuses the same values with the same words.
+and `system`, and for today's Claude models `effort` (low ... max, or the model's default),
+`thinking` (off, adaptive, or a budget of tokens) and `cache_prompt`. Text typed in the sidebar,
+given on the command line or passed to the SDK goes through the same functions here, so every
+surface refuses the same values with the same words. Whether a model takes a value is the
+catalogue's business (bedrock/catalog.py), not this module's.
 """
 
 from __future__ import annotations
@@ -15,7 +18,14 @@ from typing import Any
 
 #: Parameters that shape sampling, in the order the sidebar and the CLI show them.
 SAMPLING_PARAMS = ("max_tokens_to_sample", "temperature", "top_p", "top_k", "stop_sequences")
-ALL_PARAMS = ("model", *SAMPLING_PARAMS, "system")
+#: What today's Claude models take instead of (or besides) sampling parameters.
+MODEL_PARAMS = ("effort", "thinking", "cache_prompt")
+ALL_PARAMS = ("model", *SAMPLING_PARAMS, "system", *MODEL_PARAMS)
+#: Effort levels, least thorough first ("" is the model's own default).
+EFFORT_LEVELS = ("low", "medium", "high", "xhigh", "max")
+#: The fewest thinking tokens a budget may hold (every model that takes budgets says so).
+MIN_THINKING_BUDGET = 1024
+THINKING_OFF, THINKING_ADAPTIVE = "off", "adaptive"
 
 
 class ParamError(ValueError):
@@ -223,6 +233,60 @@ def model_id_allowed(model_id: str) -> str | None:
     return None
 
 
+def check_effort(value: Any) -> str:
+    """An effort level, or "" for the model's default."""
+    allowed = "one of " + ", ".join(EFFORT_LEVELS) + " (or empty: the model's default)"
+    if not isinstance(value, str):
+        raise ParamError("effort", value, allowed)
+    level = value.strip().lower()
+    if level in ("", "default"):
+        return ""
+    if level not in EFFORT_LEVELS:
+        raise ParamError("effort", value, allowed)
+    return level
+
+
+_THINKING_ALLOWED = (
+    f"off, adaptive, or a budget of at least {MIN_THINKING_BUDGET:,} tokens "
+    "(or empty: the model's default)"
+)
+
+
+def check_thinking(value: Any) -> str | int:
+    """ "off", "adaptive", a budget of tokens (an int), or "" for the model's default. Text
+    such as "4096" or "4,096" becomes the number."""
+    if isinstance(value, bool):
+        raise ParamError("thinking", value, _THINKING_ALLOWED)
+    if isinstance(value, str):
+        word = value.strip().lower()
+        if word in ("", "default"):
+            return ""
+        if word in (THINKING_OFF, THINKING_ADAPTIVE):
+            return word
+        digits = word.replace(",", "").replace("_", "")
+        if not digits.isdigit():
+            raise ParamError("thinking", value, _THINKING_ALLOWED)
+        value = int(digits)
+    if not isinstance(value, int) or value < MIN_THINKING_BUDGET:
+        raise ParamError("thinking", value, _THINKING_ALLOWED)
+    return value
+
+
+def check_flag(name: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ParamError(name, value, "true or false")
+    return value
+
+
+def parse_flag(name: str, text: str) -> bool:
+    word = text.strip().lower()
+    if word in ("on", "true", "yes", "1"):
+        return True
+    if word in ("off", "false", "no", "0"):
+        return False
+    raise ParamError(name, text, "on or off")
+
+
 def check_text(name: str, value: Any) -> str:
     if not isinstance(value, str):
         raise ParamError(name, value, "a string")
@@ -244,6 +308,12 @@ def parse_value(name: str, text: str, max_tokens_limit: int | None = None) -> An
             raise ParamError(name, text, allowed)
     if name in ("model", "system"):
         return check_text(name, text)
+    if name == "effort":
+        return check_effort(text)
+    if name == "thinking":
+        return check_thinking(text)
+    if name == "cache_prompt":
+        return parse_flag(name, text)
     raise KeyError(name)
 
 
@@ -255,6 +325,12 @@ def check_value(name: str, value: Any, max_tokens_limit: int | None = None) -> A
         return check_stop_sequences(value)
     if name in ("model", "system"):
         return check_text(name, value)
+    if name == "effort":
+        return check_effort(value)
+    if name == "thinking":
+        return check_thinking(value)
+    if name == "cache_prompt":
+        return check_flag(name, value)
     raise KeyError(name)
 
 
@@ -269,6 +345,12 @@ class Params:
     top_k: int = 250
     stop_sequences: tuple[str, ...] = field(default_factory=tuple)
     system: str = ""
+    #: "" is the model's default level.
+    effort: str = ""
+    #: "off", "adaptive", a budget of tokens (int), or "" for the model's default.
+    thinking: str | int = ""
+    #: Mark the prompt for Bedrock's prompt cache (where the model supports it).
+    cache_prompt: bool = False
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -285,8 +367,13 @@ class Params:
         return replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
+        """The values as a session file or config.toml holds them (TOML has no None, so the
+        model-default effort and thinking are left out)."""
         data = {f.name: getattr(self, f.name) for f in fields(self)}
         data["stop_sequences"] = list(self.stop_sequences)
+        for name in ("effort", "thinking"):
+            if data[name] == "":
+                del data[name]
         return data
 
     @classmethod
@@ -313,7 +400,7 @@ class Params:
         return [name for name in ALL_PARAMS if getattr(self, name) != getattr(other, name)]
 
 
-_ALIASES = {"max_tokens": "max_tokens_to_sample", "stop": "stop_sequences"}
+_ALIASES = {"max_tokens": "max_tokens_to_sample", "stop": "stop_sequences", "cache": "cache_prompt"}
 
 
 def apply_overrides(base: Params, text: str) -> Params:
@@ -328,7 +415,8 @@ def apply_overrides(base: Params, text: str) -> Params:
             raise ParamError(
                 "compare settings",
                 item,
-                "name=value pairs of model, temperature, top_p, top_k, max_tokens or stop",
+                "name=value pairs of model, temperature, top_p, top_k, max_tokens, stop, "
+                "effort, thinking or cache",
             )
         parsed = parse_value(name, value)
         changes[name] = tuple(parsed) if name == "stop_sequences" else parsed

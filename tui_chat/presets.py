@@ -29,6 +29,9 @@ SAVED = (
     "top_k",
     "stop_sequences",
     "system",
+    "effort",
+    "thinking",
+    "cache_prompt",
 )
 
 
@@ -46,7 +49,7 @@ def all_presets(settings: Settings, state: State) -> dict[str, dict[str, Any]]:
 
 def values_of(params: Params) -> dict[str, Any]:
     data = params.to_dict()
-    return {name: data[name] for name in SAVED}
+    return {name: data[name] for name in SAVED if name in data}
 
 
 def save(name: str, params: Params, settings: Settings, state: State) -> str:

@@ -124,6 +124,10 @@ def _message_to_dict(message: Message, nested: bool = False) -> dict[str, Any]:
             data["params"] = dict(message.params)
         if message.omitted:
             data["omitted"] = list(message.omitted)
+        if message.omitted_reasons:
+            data["omitted_reasons"] = dict(message.omitted_reasons)
+        if message.thinking:
+            data["thinking"] = [dict(block) for block in message.thinking]
         if message.usage:
             data["usage"] = dict(message.usage)
         if message.error:
@@ -212,6 +216,8 @@ _MESSAGE_KEYS = {
     "stop_sequence",
     "params",
     "omitted",
+    "omitted_reasons",
+    "thinking",
     "usage",
     "error",
     "alternatives",
@@ -235,6 +241,18 @@ def _message_from_dict(data: Any, where: str, nested: bool = False) -> Message:
     message.params = dict(_expect(data.get("params", {}), dict, f"{where}.params"))
     omitted = _expect(data.get("omitted", []), list, f"{where}.omitted")
     message.omitted = [_expect(x, str, f"{where}.omitted[]") for x in omitted]
+    reasons = _expect(data.get("omitted_reasons", {}), dict, f"{where}.omitted_reasons")
+    for key, value in reasons.items():
+        _expect(value, str, f"{where}.omitted_reasons.{key}")
+    message.omitted_reasons = dict(reasons)
+    thinking = _expect(data.get("thinking", []), list, f"{where}.thinking")
+    for n, block in enumerate(thinking):
+        _expect(block, dict, f"{where}.thinking[{n}]")
+        for key, value in block.items():
+            _expect(value, str, f"{where}.thinking[{n}].{key}")
+        if block.get("type") not in ("thinking", "redacted"):
+            raise _Shape(f"{where}.thinking[{n}].type should be 'thinking' or 'redacted'")
+    message.thinking = [dict(block) for block in thinking]
     usage = _expect(data.get("usage", {}), dict, f"{where}.usage")
     for key, value in usage.items():
         _expect(value, (int, float), f"{where}.usage.{key}")

@@ -30,7 +30,10 @@ from tui_chat.store import SessionStore
 
 TUI_CHAT = Path(sys.executable).parent / "tui-chat"
 SONNET_45 = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
-HAIKU_3 = "anthropic.claude-3-haiku-20240307-v1:0"
+DEFAULT = "us.anthropic.claude-sonnet-5-5"  # the default in us-east-1: the newest Sonnet
+CLAUDE = (
+    "us.anthropic.claude-sonnet-4-20250514-v1:0"  # a Claude that takes every sampling parameter
+)
 BADGE = "*(Demo model — offline, no AWS)*"
 
 SECRETS = {
@@ -148,7 +151,9 @@ def read_some(proc: subprocess.Popen, at_least: int, timeout: float = 15.0) -> b
 
 
 def test_ask_streams_the_reply_and_saves_a_new_session(cli):
-    result = cli.run("ask", "--temperature", "0.2", "--top-p", "0.5", "Hello from the CLI")
+    result = cli.run(
+        "ask", "--model", SONNET_45, "--temperature", "0.2", "--top-p", "0.5", "Hello from the CLI"
+    )
     assert result.code == 0, result.stderr
     assert result.err == b""  # stderr is not a terminal: no "saved as" note
     assert result.stdout.startswith(BADGE)
@@ -175,10 +180,11 @@ def test_ask_streams_the_reply_and_saves_a_new_session(cli):
     assert not result.stdout.endswith("\n")
     assert reply["params"] == {
         "model": SONNET_45,
-        "max_tokens_to_sample": 1024,
+        "max_tokens_to_sample": 8192,
         "temperature": 0.2,
     }
     assert reply["omitted"] == ["top_p"]
+    assert reply["omitted_reasons"] == {"top_p": "this model takes temperature or top_p"}
     assert reply["usage"]["input_tokens"] > 0
     assert reply["usage"]["output_tokens"] > 10
     assert reply["usage"]["latency_ms"] >= 0
@@ -224,7 +230,7 @@ def test_every_parameter_flag_reaches_the_request_body(cli):
     result = cli.run(
         "ask",
         "--model",
-        HAIKU_3,
+        CLAUDE,
         "--temperature",
         "0.3",
         "--top-p",
@@ -243,7 +249,7 @@ def test_every_parameter_flag_reaches_the_request_body(cli):
     )
     assert result.code == 0, result.stderr
     (request,) = cli.emulator.requests
-    assert request.model_id == HAIKU_3
+    assert request.model_id == CLAUDE
     body = request.body
     assert body["temperature"] == 0.3
     assert body["top_p"] == 0.8
@@ -253,13 +259,14 @@ def test_every_parameter_flag_reaches_the_request_body(cli):
     assert body["system"] == "Answer like a pirate."
     session = cli.only_session()
     assert session["params"] == {
-        "model": HAIKU_3,
+        "model": CLAUDE,
         "max_tokens_to_sample": 300,
         "temperature": 0.3,
         "top_p": 0.8,
         "top_k": 40,
         "stop_sequences": ["never-in-reply", "two\nlines, with a comma"],
         "system": "Answer like a pirate.",
+        "cache_prompt": True,
     }
     assert session["messages"][1]["params"]["system"] == "Answer like a pirate."
 
@@ -287,12 +294,22 @@ def test_repeated_stop_sequences_are_sent_and_honoured(cli):
         (
             ["--max-tokens", "0"],
             "--max-tokens: max_tokens_to_sample must be a whole number "
-            f"from 1 to 64,000 for {SONNET_45}",
+            f"from 1 to 128,000 for {DEFAULT}",
         ),
         (
-            ["--model", HAIKU_3, "--max-tokens", "5000"],
+            ["--model", CLAUDE, "--max-tokens", "65000"],
             "--max-tokens: max_tokens_to_sample "
-            f"must be a whole number from 1 to 4096 for {HAIKU_3}",
+            f"must be a whole number from 1 to 64,000 for {CLAUDE}",
+        ),
+        (["--effort", "extreme"], "--effort: effort must be one of low, medium, high, xhigh, max"),
+        (["--thinking", "10"], "--thinking: thinking must be off, adaptive, or a budget"),
+        (
+            ["--model", CLAUDE, "--thinking", "9000"],
+            "thinking must be a budget from 1,024 to 8,191 (below max tokens, 8,192)",
+        ),
+        (
+            ["--model", "us.anthropic.claude-opus-4-7", "--thinking", "4096"],
+            "thinking must be off or adaptive for Claude Opus 4.7",
         ),
         (["--stop", ""], "--stop: stop_sequences must be a non-empty stop sequence"),
         (["--stop", "ok", "--stop", "bad\\q"], "--stop: stop_sequences must be"),
@@ -327,7 +344,7 @@ def test_a_conversation_continued_across_three_session_calls(cli):
     prompts = ["First question", "Second question", "Third question"]
     outputs = []
     for n, prompt in enumerate(prompts):
-        extra = ["--temperature", "0.4"] if n == 0 else []
+        extra = ["--model", CLAUDE, "--temperature", "0.4"] if n == 0 else []
         result = cli.run("ask", "--session", "Project X", *extra, prompt)
         assert result.code == 0, result.stderr
         outputs.append(result.stdout)
@@ -360,7 +377,7 @@ def test_a_conversation_continued_across_three_session_calls(cli):
 
 def test_session_by_id_and_an_ambiguous_title(cli):
     for _ in range(2):
-        assert cli.run("ask", "--max-tokens", "5", "Same prompt").code == 0
+        assert cli.run("ask", "--model", CLAUDE, "--max-tokens", "5", "Same prompt").code == 0
     ids = sorted(p.stem for p in cli.files())
     assert len(ids) == 2
     cli.emulator.requests.clear()
@@ -401,7 +418,10 @@ FAILURES = [
 def test_each_failure_is_one_line_exit_1_and_the_partial_reply_is_kept(cli, fault, kind, attempts):
     # Two attempts show that throttling is retried before the stream (and then given up on).
     read_timeout = 1 if fault.kind == "stall" else 30
-    cli.config(f"[bedrock]\nread_timeout = {read_timeout}\nmax_attempts = {attempts}\n")
+    cli.config(
+        f'[defaults]\nmodel = "{CLAUDE}"\n'
+        f"[bedrock]\nread_timeout = {read_timeout}\nmax_attempts = {attempts}\n"
+    )
     cli.emulator.add_fault(fault)
     result = cli.run("ask", "Hello there")
     line = assert_one_line_error(result, 1)
@@ -423,7 +443,7 @@ def test_each_failure_is_one_line_exit_1_and_the_partial_reply_is_kept(cli, faul
 def test_failure_messages_say_what_to_do(cli):
     cli.emulator.add_fault(Fault("access_denied"))
     line = assert_one_line_error(cli.run("ask", "Hello"), 1)
-    assert "Model access" in line and SONNET_45 in line
+    assert "Model access" in line and DEFAULT in line
 
 
 def test_no_credentials_without_demo_explains_how_and_mentions_demo(cli, isolated_environment):
@@ -475,7 +495,7 @@ def test_global_options_are_accepted_after_the_subcommand(cli, tmp_path):
     assert result.code == 0, result.stderr
     (path,) = folder.glob("*.toml")
     saved = tomllib.loads(path.read_text())
-    assert saved["params"]["model"] == SONNET_45  # the us. profile for us-west-2
+    assert saved["params"]["model"] == DEFAULT  # the us. profile for us-west-2
     assert cli.files() == []
     # Before and after the subcommand; a value given before is not lost to a default.
     for args in (
@@ -555,7 +575,7 @@ ESCAPES = "\x1b[31mRED\x1b[0m\x07"
 
 
 def test_piped_output_is_exact(cli):
-    result = cli.run("ask", "--max-tokens", "12", f"Say {ESCAPES}")
+    result = cli.run("ask", "--model", CLAUDE, "--max-tokens", "12", f"Say {ESCAPES}")
     assert result.code == 0, result.stderr
     assert ESCAPES.encode() in result.out
     assert cli.only_session()["messages"][1]["content"] == result.stdout
@@ -565,7 +585,7 @@ def test_terminal_output_neutralises_escape_sequences(cli):
     primary, secondary = pty.openpty()
     try:
         proc = subprocess.Popen(
-            [str(TUI_CHAT), "ask", "--max-tokens", "12", f"Say {ESCAPES}"],
+            [str(TUI_CHAT), "ask", "--model", CLAUDE, "--max-tokens", "12", f"Say {ESCAPES}"],
             stdin=subprocess.DEVNULL,
             stdout=secondary,
             stderr=subprocess.PIPE,
@@ -684,7 +704,9 @@ def test_export_of_a_session_made_by_ask(cli):
 def test_debug_log_has_requests_but_no_secrets_or_prompts(cli, tmp_path):
     prompt = "my confidential prompt text"
     system = "confidential system prompt"
-    result = cli.run("--debug", "ask", "--system", system, "--top-k", "7", prompt)
+    result = cli.run(
+        "--debug", "ask", "--model", CLAUDE, "--system", system, "--top-k", "7", prompt
+    )
     assert result.code == 0, result.stderr
     cli.emulator.add_fault(Fault("access_denied"))
     assert cli.run("ask", "--debug", "--session", "Second", prompt).code == 1
@@ -701,7 +723,7 @@ def test_debug_log_has_requests_but_no_secrets_or_prompts(cli, tmp_path):
         line for line in log.splitlines() if "tui_chat.cli [" in line and " request " in line
     ]
     assert len(requests) == 3, log
-    assert f"model={SONNET_45}" in requests[0]
+    assert f"model={CLAUDE}" in requests[0]
     assert "top_k=7" in requests[0] and "system=yes" in requests[0]
     assert f"prompt_chars={len(prompt)}" in requests[0]
     assert "outcome status=complete" in log and "stop_reason=end_turn" in log
@@ -731,3 +753,58 @@ def test_version_and_help(cli):
     assert result.code == 0
     assert "--stop SEQ" in result.stdout and "--session NAME_OR_ID" in result.stdout
     assert "Exit status" in result.stdout
+
+
+# ---------------------------------------------------------------------------------------------
+# Today's models: thinking, effort, caching, refusals, retired models
+
+
+def test_thinking_goes_to_stderr_and_the_answer_to_stdout(cli):
+    result = cli.run(
+        "ask", "--model", "us.anthropic.claude-opus-4-7", "--thinking", "adaptive", "Why blue?"
+    )
+    assert result.code == 0, result.stderr
+    reply = cli.only_session()["messages"][1]
+    thinking = reply["thinking"][0]["text"]
+    assert thinking and thinking in result.stderr
+    assert thinking not in result.stdout
+    assert reply["content"] == result.stdout and result.stdout.startswith(BADGE)
+    body = cli.emulator.requests[-1].body
+    assert body["thinking"] == {"type": "adaptive", "display": "summarized"}
+
+
+def test_a_model_that_always_thinks_keeps_a_pipe_quiet(cli):
+    result = cli.run("ask", "--effort", "low", "--no-cache", "Hello")
+    assert result.code == 0, result.stderr
+    assert result.err == b""  # thinking was not asked for: a script's log stays clean
+    body = cli.emulator.requests[-1].body
+    assert body["output_config"] == {"effort": "low"}
+    assert cli.only_session()["messages"][1]["thinking"]
+
+
+def test_max_tokens_spent_thinking_is_said(cli):
+    result = cli.run("ask", "--max-tokens", "20", "Hello")
+    assert result.code == 0, result.stderr
+    assert result.out == b""
+    assert "ran out while the model was thinking" in result.stderr
+
+
+def test_a_refused_parameter_is_remembered_and_left_out_next_time(cli):
+    strict = "emulator.strict-sampler-v1:0"
+    line = assert_one_line_error(
+        cli.run("ask", "--model", strict, "--max-tokens", "500", "--temperature", "0.3", "Hi"), 1
+    )
+    assert "Bedrock refused temperature" in line and "run the same command again" in line
+    result = cli.run("ask", "--model", strict, "--max-tokens", "500", "--temperature", "0.3", "Hi")
+    assert result.code == 0, result.stderr
+    assert "temperature" not in cli.emulator.requests[-1].body["inferenceConfig"]
+
+
+def test_a_retired_model_names_its_replacement(cli):
+    retired = "us.anthropic.claude-3-7-sonnet-20250219-v1:0"
+    line = assert_one_line_error(cli.run("ask", "--model", retired, "Hello"), 1)
+    assert "Claude 3.7 Sonnet has reached the end of its life on Bedrock" in line
+    assert f"--model {DEFAULT}" in line
+    reply = cli.only_session()["messages"][1]
+    assert reply["error"]["kind"] == "end_of_life"
+    assert reply["error"]["replacement"] == DEFAULT

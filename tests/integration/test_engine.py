@@ -19,7 +19,9 @@ from tui_chat.emulator import Fault
 from tui_chat.params import ParamError, Params
 
 SONNET_45 = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
-HAIKU_3 = "anthropic.claude-3-haiku-20240307-v1:0"
+CLAUDE = (
+    "us.anthropic.claude-sonnet-4-20250514-v1:0"  # a Claude that takes every sampling parameter
+)
 LLAMA = "meta.llama3-1-70b-instruct-v1:0"
 LEGACY = "anthropic.claude-v2"
 
@@ -57,7 +59,7 @@ def user(text):
     return Message(role="user", content=text)
 
 
-@pytest.mark.parametrize("model", [LEGACY, HAIKU_3, SONNET_45, LLAMA, "amazon.nova-pro-v1:0"])
+@pytest.mark.parametrize("model", [LEGACY, CLAUDE, SONNET_45, LLAMA, "amazon.nova-pro-v1:0"])
 def test_each_format_streams_and_sends_exactly_the_prepared_body(emulator, model):
     engine = engine_for(emulator)
     params = Params(model=model, max_tokens_to_sample=400, temperature=0.3, system="Be kind.")
@@ -118,12 +120,13 @@ def test_exact_bodies(emulator):
 
 def test_max_tokens_and_stop_sequences(emulator):
     engine = engine_for(emulator)
-    text, last = run(engine, [user("Tell me")], Params(model=HAIKU_3, max_tokens_to_sample=5))
+    text, last = run(engine, [user("Tell me")], Params(model=CLAUDE, max_tokens_to_sample=5))
     assert last.reason == "max_tokens"
     assert last.usage.output_tokens == 5
-    full, _ = run(engine, [user("Tell me")], Params(model=HAIKU_3))
-    word = full.split()[8]
-    for model in (LEGACY, HAIKU_3, LLAMA):
+    full, _ = run(engine, [user("Tell me")], Params(model=CLAUDE))
+    word = "Bedrock"  # every demo reply says where it runs, whatever its wording
+    assert word in full
+    for model in (LEGACY, CLAUDE, LLAMA):
         text, last = run(engine, [user("Tell me")], Params(model=model, stop_sequences=(word,)))
         assert last.reason == "stop_sequence", model
         assert word not in text
@@ -146,7 +149,7 @@ def test_max_tokens_and_stop_sequences(emulator):
 def test_failures_before_the_stream(emulator, kind, expected):
     emulator.add_fault(Fault(kind, times=None))
     engine = engine_for(emulator)
-    text, last = run(engine, [user("hi")], Params(model=HAIKU_3))
+    text, last = run(engine, [user("hi")], Params(model=CLAUDE))
     assert text == ""
     assert isinstance(last, Failure)
     assert last.error.kind == expected
@@ -168,7 +171,7 @@ IN_STREAM_FAULTS = [
     [
         (kind, expected, model)
         for kind, expected in IN_STREAM_FAULTS
-        for model in (HAIKU_3, LEGACY, LLAMA)
+        for model in (CLAUDE, LEGACY, LLAMA)
         # botocore parses a bad ConverseStream payload as {}: see the test below.
         if not (kind == "bad_json_chunk" and model == LLAMA)
     ],
@@ -193,14 +196,14 @@ def test_bad_converse_payload_is_dropped_by_botocore(emulator):
 def test_stall_longer_than_the_read_timeout(emulator):
     emulator.add_fault(Fault("stall", after_tokens=3, seconds=5))
     engine = engine_for(emulator, read_timeout=0.5)
-    text, last = run(engine, [user("hi")], Params(model=HAIKU_3))
+    text, last = run(engine, [user("hi")], Params(model=CLAUDE))
     assert isinstance(last, Failure)
     assert last.error.kind == "read_timeout"
     assert text
 
 
 def test_unknown_events_are_ignored(emulator):
-    for model in (HAIKU_3, LEGACY, LLAMA):
+    for model in (CLAUDE, LEGACY, LLAMA):
         emulator.add_fault(Fault("unknown_event"))
         _text, last = run(engine_for(emulator), [user("hi")], Params(model=model))
         assert isinstance(last, Stop), (model, last)
@@ -208,14 +211,14 @@ def test_unknown_events_are_ignored(emulator):
 
 def test_max_attempts_counts_every_attempt(emulator):
     emulator.add_fault(Fault("throttling", times=None))
-    _text, last = run(engine_for(emulator, max_attempts=2), [user("hi")], Params(model=HAIKU_3))
+    _text, last = run(engine_for(emulator, max_attempts=2), [user("hi")], Params(model=CLAUDE))
     assert isinstance(last, Failure)
     assert len(emulator.requests) == 2
 
 
 def test_explicit_keys_win_over_a_bearer_token(emulator, monkeypatch):
     monkeypatch.setenv("AWS_BEARER_TOKEN_BEDROCK", "not-for-http")
-    _text, last = run(engine_for(emulator), [user("hi")], Params(model=HAIKU_3))
+    _text, last = run(engine_for(emulator), [user("hi")], Params(model=CLAUDE))
     assert isinstance(last, Stop), last
     assert "Credential=AKIDSEEDNAME/" in emulator.requests[-1].headers["Authorization"]
 
@@ -223,7 +226,7 @@ def test_explicit_keys_win_over_a_bearer_token(emulator, monkeypatch):
 def test_retries_happen_before_the_stream_only(emulator):
     emulator.add_fault(Fault("throttling", times=1))
     engine = engine_for(emulator, max_attempts=3)
-    _text, last = run(engine, [user("hi")], Params(model=HAIKU_3))
+    _text, last = run(engine, [user("hi")], Params(model=CLAUDE))
     assert isinstance(last, Stop)
     assert [r.operation for r in emulator.requests] == ["InvokeModelWithResponseStream"] * 2
 
@@ -231,7 +234,7 @@ def test_retries_happen_before_the_stream_only(emulator):
 def test_cancel_stops_a_stalled_stream_within_half_a_second(emulator):
     emulator.add_fault(Fault("stall", after_tokens=3, seconds=30))
     engine = engine_for(emulator, read_timeout=60)
-    handle = engine.start(engine.prepare([user("hi")], Params(model=HAIKU_3)))
+    handle = engine.start(engine.prepare([user("hi")], Params(model=CLAUDE)))
     received = []
     for batch in handle.batches():
         received.extend(batch)
@@ -245,14 +248,14 @@ def test_cancel_stops_a_stalled_stream_within_half_a_second(emulator):
     assert elapsed < 0.5, elapsed
     assert list(handle.batches()) == []
     # The engine still works afterwards.
-    _text, last = run(engine, [user("again")], Params(model=HAIKU_3))
+    _text, last = run(engine, [user("again")], Params(model=CLAUDE))
     assert isinstance(last, Stop)
 
 
 def test_cancel_while_waiting_for_the_first_byte_returns_at_once(emulator):
     emulator.add_fault(Fault("slow_first_byte", seconds=3))
     engine = engine_for(emulator)
-    handle = engine.start(engine.prepare([user("hi")], Params(model=HAIKU_3)))
+    handle = engine.start(engine.prepare([user("hi")], Params(model=CLAUDE)))
     time.sleep(0.2)
     started = time.monotonic()
     handle.cancel()
@@ -268,7 +271,7 @@ def test_two_streams_at_once(emulator):
         results[name] = run(engine, [user(f"I am {name}")], Params(model=model))
 
     threads = [
-        threading.Thread(target=worker, args=(n, m)) for n, m in (("ann", HAIKU_3), ("bob", LLAMA))
+        threading.Thread(target=worker, args=(n, m)) for n, m in (("ann", CLAUDE), ("bob", LLAMA))
     ]
     for thread in threads:
         thread.start()
@@ -280,7 +283,7 @@ def test_two_streams_at_once(emulator):
 
 
 def test_seed_key_names_and_explicit_keys_reach_the_signature(emulator):
-    run(engine_for(emulator), [user("hi")], Params(model=HAIKU_3))
+    run(engine_for(emulator), [user("hi")], Params(model=CLAUDE))
     assert "Credential=AKIDSEEDNAME/" in emulator.requests[-1].headers["Authorization"]
     sdk = AnthropicBedrock(access_key="AKIDEXPLICIT", secret_key="x", region="us-east-1")
     env = {"AWS_ENDPOINT_URL_BEDROCK_RUNTIME": emulator.url}
@@ -333,12 +336,12 @@ def test_sdk_chat_with_system_and_streaming(emulator, monkeypatch):
         {"role": "system", "content": "Hi how are you doing today."},
         {"role": "user", "content": "Hello!"},
     ]
-    chat = sdk.ChatCompletion.create(model=HAIKU_3, messages=messages, max_tokens_to_sample=300)
+    chat = sdk.ChatCompletion.create(model=CLAUDE, messages=messages, max_tokens_to_sample=300)
     assert chat["messages"][:2] == messages
     assert chat["messages"][2]["role"] == "assistant"
     assert chat["messages"][2]["content"] == chat["completion"] != ""
     assert emulator.requests[-1].body["system"] == "Hi how are you doing today."
-    chunks = list(sdk.Completion.create(model=HAIKU_3, prompt="Hello", stream=True))
+    chunks = list(sdk.Completion.create(model=CLAUDE, prompt="Hello", stream=True))
     assert all(c["stop_reason"] is None for c in chunks[:-1])
     assert chunks[-1]["stop_reason"] == "end_turn"
     assert "".join(c["completion"] for c in chunks).strip()
@@ -351,6 +354,53 @@ def test_sdk_raises_bedrock_errors(emulator, monkeypatch):
     with pytest.raises(BedrockError) as info:
         sdk.Completion.create(model=LEGACY, prompt="hi")
     assert info.value.kind == "access_denied"
+
+
+def test_sdk_completion_runs_on_todays_claude(emulator, monkeypatch):
+    """The seed's Completion names claude-v2; with a current Claude the same call goes through
+    the Messages API, the Human/Assistant prompt turned into turns, with the same chunks."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", emulator.url)
+    sdk = AnthropicBedrock(access_key="AKID", secret_key="s", region="us-east-1")
+    prompt = "\n\nHuman: Why is the sky blue?\n\nAssistant:"
+    chunks = list(
+        sdk.Completion.create(
+            model="us.anthropic.claude-sonnet-5-5",
+            prompt=prompt,
+            max_tokens_to_sample=2000,
+            stream=True,
+        )
+    )
+    request = emulator.requests[-1]
+    assert request.operation == "InvokeModelWithResponseStream"
+    assert request.body["messages"] == [
+        {"role": "user", "content": [{"type": "text", "text": "Why is the sky blue?"}]}
+    ]
+    assert "temperature" not in request.body  # the seed's defaults are the model's own
+    assert set(chunks[0]) == {"completion", "stop_reason", "model"}
+    assert chunks[-1]["stop_reason"] == "end_turn"
+    text = "".join(c["completion"] for c in chunks)
+    assert "Why is the sky blue?" in text  # the answer only: thinking is not a completion
+    with pytest.raises(ParamError, match="takes no prefill"):
+        sdk.ChatCompletion.create(
+            model="us.anthropic.claude-sonnet-5-5",
+            messages=[
+                {"role": "user", "content": "Hi"},
+                {"role": "assistant", "content": "Hello, I am"},
+            ],
+        )
+
+
+def test_sdk_reports_a_retired_model_clearly(emulator, monkeypatch):
+    monkeypatch.setenv("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", emulator.url)
+    emulator.add_fault(Fault("end_of_life", model=LEGACY, times=None))
+    sdk = AnthropicBedrock(access_key="AKID", secret_key="s", region="us-east-1")
+    with pytest.raises(BedrockError) as info:
+        sdk.Completion.create(model=LEGACY, prompt="Hello")
+    assert info.value.kind == "end_of_life"
+    message = info.value.user_message
+    assert message.startswith("Claude 2 has reached the end of its life on Bedrock")
+    assert "Claude Sonnet 5.5" in message
+    assert emulator.requests[-1].body["prompt"] == "\n\nHuman: Hello\n\nAssistant:"
 
 
 SEED_CHAT = """

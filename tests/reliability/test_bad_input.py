@@ -21,7 +21,7 @@ from tui_chat.ui.widgets.sidebar import ParamSidebar
 
 from .conftest import MODEL, record_notifications, write_config
 
-SONNET_45_US = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
+DEFAULT_US = "us.anthropic.claude-sonnet-5-5"  # the built-in default in us-east-1
 
 SIDEBAR_CASES = [
     ("temperature", "nan", "a number from 0 to 1"),
@@ -30,8 +30,8 @@ SIDEBAR_CASES = [
     ("top_p", "", "a number from 0 to 1"),
     ("top_k", "0x10", "a whole number from 0 to 500"),
     ("top_k", "-1", "a whole number from 0 to 500"),
-    ("max_tokens_to_sample", "1e3", "a whole number from 1 to 4096"),
-    ("max_tokens_to_sample", "99999999999999999999", "a whole number from 1 to 4096"),
+    ("max_tokens_to_sample", "1e3", "a whole number from 1 to 64,000"),
+    ("max_tokens_to_sample", "99999999999999999999", "a whole number from 1 to 64,000"),
     ("stop_sequences", "END, bad\\", "a lone \\ at the end"),
 ]
 
@@ -67,7 +67,7 @@ async def test_pasted_nonsense_in_the_sidebar_is_refused_and_never_sent(make_app
         await wait_idle(pilot, app)
         assert len(emulator.requests) == 1
         body = emulator.requests[0].body
-        assert body["max_tokens"] == 1024
+        assert body["max_tokens"] == 8192
         assert not {"temperature", "top_p", "top_k", "stop_sequences"} & set(body)
 
 
@@ -165,12 +165,12 @@ def test_ask_with_a_bad_config_warns_per_key_and_sends_only_good_values(cli):
     assert len(warnings) == len(CONFIG_KEYS)
     (request,) = cli.emulator.requests
     # The built-in defaults: the model for the region, nothing out of range.
-    assert request.model_id == SONNET_45_US
-    assert request.body["max_tokens"] == 1024
+    assert request.model_id == DEFAULT_US
+    assert request.body["max_tokens"] == 8192
     assert not {"temperature", "top_k", "top_p", "stop_sequences"} & set(request.body)
     (saved,) = cli.files()
     params = tomllib.loads(saved.read_text())["params"]
-    assert (params["model"], params["temperature"], params["top_k"]) == (SONNET_45_US, 1.0, 250)
+    assert (params["model"], params["temperature"], params["top_k"]) == (DEFAULT_US, 1.0, 250)
 
 
 @pytest.mark.parametrize(
@@ -194,7 +194,7 @@ def test_an_unreadable_config_falls_back_to_the_built_in_settings(cli, content, 
     (line,) = result.err_lines
     assert line.startswith(f"tui-chat: warning: {path}: {reason}")
     assert "using the built-in settings" in line
-    assert cli.emulator.requests[0].model_id == SONNET_45_US
+    assert cli.emulator.requests[0].model_id == DEFAULT_US
     if content is not None:
         assert path.read_bytes() == content  # the user's file is never rewritten
 
@@ -226,7 +226,7 @@ async def test_app_with_bad_config_state_and_theme_files(make_app, emulator, iso
         await send(pilot, "hello")
         await wait_idle(pilot, app)
         body = emulator.requests[-1].body
-        assert body["max_tokens"] == 1024
+        assert body["max_tokens"] == 8192
         assert not {"temperature", "top_k", "top_p", "stop_sequences"} & set(body)
         await pilot.press("ctrl+q")
     assert (state.parent / "state.toml.bad").read_bytes() == junk

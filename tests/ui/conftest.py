@@ -18,7 +18,7 @@ from tui_chat.store import SessionStore
 from tui_chat.ui.app import ChatApp
 from tui_chat.ui.widgets.prompt import PromptInput
 
-MODEL = "anthropic.claude-3-haiku-20240307-v1:0"
+MODEL = "us.anthropic.claude-haiku-4-5-20251001-v1:0"
 
 
 @pytest.fixture(scope="session")

@@ -36,7 +36,7 @@ async def test_send_streams_the_reply_and_saves_it(make_app, sessions, emulator)
     assert user["content"] == "What is good about the colour blue?"
     assert assistant["status"] == "complete"
     assert assistant["stop_reason"] == "end_turn"
-    assert assistant["params"] == {"model": MODEL, "max_tokens_to_sample": 1024}
+    assert assistant["params"] == {"model": MODEL, "max_tokens_to_sample": 8192}
     assert assistant["usage"]["output_tokens"] > 10
     assert "first_token_ms" in assistant["usage"]
     assert data["title"] == "What is good about the colour blue?"

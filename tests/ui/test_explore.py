@@ -163,21 +163,21 @@ async def test_usage_totals_and_cost_in_the_title_bar(make_app, isolated_environ
         replies = app.conversation.messages[-1].replies()
         tokens_out = sum(r.usage["output_tokens"] for r in replies)
         tokens_in = sum(r.usage["input_tokens"] for r in replies)
-        used_in, used_out, cost = conversation_usage(app.conversation.messages)
-        assert (used_in, used_out) == (tokens_in, tokens_out)
-        # Claude 3 Haiku: $0.25 in and $1.25 out per million tokens (catalog estimate).
-        assert cost == pytest.approx((tokens_in * 0.25 + tokens_out * 1.25) / 1e6)
+        totals = conversation_usage(app.conversation.messages)
+        assert (totals.tokens_in, totals.tokens_out) == (tokens_in, tokens_out)
+        # Claude Haiku 4.5: $1 in and $5 out per million tokens (catalog estimate).
+        assert totals.cost == pytest.approx((tokens_in * 1.0 + tokens_out * 5.0) / 1e6)
         shown = rendered_text(app.query_one(TitleBar).query_one("#usage"))
         assert f"{tokens_out} out" in shown and "est." in shown
     config = isolated_environment / "config" / "tui-chat" / "config.toml"
     config.write_text(
         config.read_text()
-        + '\n[prices."anthropic.claude-3-haiku-20240307-v1:0"]\ninput = 1000.0\noutput = 0\n'
+        + '\n[prices."anthropic.claude-haiku-4-5-20251001-v1:0"]\ninput = 1000.0\noutput = 0\n'
     )
     again = make_app()
     async with again.run_test(size=(140, 40)):
         await again.open_conversation(app.conversation.id)
-        _in, _out, cost = conversation_usage(again.conversation.messages, again.settings.prices)
+        cost = conversation_usage(again.conversation.messages, again.settings.prices).cost
         assert cost == pytest.approx(tokens_in * 1000.0 / 1e6)
 
 

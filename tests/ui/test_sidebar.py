@@ -8,7 +8,7 @@ from textual.widgets import Input, TextArea
 from tui_chat.ui.widgets.message_view import AssistantTurn
 from tui_chat.ui.widgets.sidebar import ParamSidebar
 
-from .conftest import rendered_text, send, wait_idle
+from .conftest import MODEL, rendered_text, send, wait_idle
 
 SONNET_45 = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
 
@@ -28,9 +28,13 @@ async def type_into(pilot, selector: str, text: str) -> None:
     await pilot.pause()
 
 
+SONNET_4 = "us.anthropic.claude-sonnet-4-20250514-v1:0"  # takes every sampling parameter
+
+
 async def test_every_field_reaches_the_next_request(make_app, emulator):
     app = make_app()
     async with app.run_test(size=(120, 50)) as pilot:
+        await type_into(pilot, "#model", SONNET_4)
         await type_into(pilot, "#temperature", "0.3")
         await type_into(pilot, "#top_p", "0.8")
         await type_into(pilot, "#top_k", "40")
@@ -75,8 +79,8 @@ async def test_stop_sequences_are_honoured(make_app, emulator):
         ("#top_p", "-0.1", "a number from 0 to 1"),
         ("#top_k", "501", "a whole number from 0 to 500"),
         ("#top_k", "2.5", "a whole number from 0 to 500"),
-        ("#max_tokens_to_sample", "0", "a whole number from 1 to 4096"),
-        ("#max_tokens_to_sample", "5000", "a whole number from 1 to 4096"),
+        ("#max_tokens_to_sample", "0", "a whole number from 1 to 64,000"),
+        ("#max_tokens_to_sample", "65000", "a whole number from 1 to 64,000"),
         ("#stop_sequences", "bad\\q", "unknown escape"),
         ("#model", " ", "a model id"),
     ],
@@ -97,7 +101,7 @@ async def test_invalid_values_are_refused_where_typed_and_never_sent(
         assert app.conversation.messages == []
         assert name in sidebar.problems()[0]
         # Fixing the value lets the same prompt go.
-        valid = {"model": "anthropic.claude-3-haiku-20240307-v1:0", "stop_sequences": ""}
+        valid = {"model": MODEL, "stop_sequences": ""}
         await type_into(pilot, field, valid.get(name, "1"))
         assert not app.query_one(f"#field-{name}").has_class("-invalid")
         app.query_one("#prompt").focus()
@@ -148,8 +152,8 @@ async def test_model_rules_are_shown_and_applied(make_app, emulator):
         footer = rendered_text(app.query(AssistantTurn).last().query_one(".reply-footer"))
         assert "left out top_p" in footer
         await type_into(pilot, "#model", "meta.llama3-1-70b-instruct-v1:0")
-        await type_into(pilot, "#top_k", "40")
-        assert "takes no top_k" in rendered_text(app.query_one("#rules"))
+        assert app.query_one("#top_k", Input).disabled
+        assert "not sent" in rendered_text(app.query_one("#label-top_k"))
 
 
 async def test_reset_to_defaults(make_app):

@@ -36,15 +36,39 @@ def test_environment_overrides(isolated_environment, monkeypatch, tmp_path):
     assert settings.paths.sessions_dir == tmp_path / "chats"
     assert settings.demo is True
     assert settings.region == "eu-west-1"
-    assert settings.defaults.model == "eu.anthropic.claude-sonnet-4-5-20250929-v1:0"
+    assert settings.defaults.model == "eu.anthropic.claude-sonnet-5-5"
 
 
-def test_built_in_defaults_are_the_seed_values_with_1024_tokens():
+def test_built_in_defaults_are_the_seed_values_with_room_to_think():
     defaults = load_settings(region="us-east-1").defaults
-    assert defaults.max_tokens_to_sample == APP_MAX_TOKENS == 1024
+    assert defaults.max_tokens_to_sample == APP_MAX_TOKENS == 8192
     assert (defaults.temperature, defaults.top_p, defaults.top_k) == (1.0, 1.0, 250)
     assert defaults.stop_sequences == ()
-    assert defaults.model == "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
+    assert defaults.model == "us.anthropic.claude-sonnet-5-5"
+    assert defaults.cache_prompt is True
+    assert (defaults.effort, defaults.thinking) == ("", "")
+
+
+def test_max_tokens_default_fits_a_smaller_model(isolated_environment):
+    write_config(isolated_environment, '[defaults]\nmodel = "meta.llama3-1-70b-instruct-v1:0"\n')
+    assert load_settings().defaults.max_tokens_to_sample == 2048
+
+
+def test_effort_thinking_and_caching_in_defaults_and_presets(isolated_environment):
+    write_config(
+        isolated_environment,
+        '[defaults]\neffort = "low"\nthinking = 4096\ncache_prompt = false\n'
+        '[presets.deep]\neffort = "max"\nthinking = "adaptive"\n'
+        '[presets.bad]\neffort = "extreme"\nthinking = 10\n',
+    )
+    settings = load_settings()
+    assert (settings.defaults.effort, settings.defaults.thinking) == ("low", 4096)
+    assert settings.defaults.cache_prompt is False
+    assert settings.presets["deep"] == {"effort": "max", "thinking": "adaptive"}
+    assert settings.presets["bad"] == {}
+    problems = "\n".join(settings.problems)
+    assert "[presets.bad].effort: effort must be one of low, medium, high, xhigh, max" in problems
+    assert "[presets.bad].thinking: thinking must be off, adaptive, or a budget" in problems
 
 
 def test_every_table_is_read(isolated_environment):

@@ -90,6 +90,16 @@ _KINDS: dict[str, tuple[str, str, bool]] = {
         False,
     ),
     "validation": ("Bedrock refused the request", "check the parameters and the model", False),
+    "refused": (
+        "Bedrock refused a parameter for this model",
+        "it is left out from now on: send again (ctrl+r in the app)",
+        False,
+    ),
+    "end_of_life": (
+        "this model has reached the end of its life on Bedrock",
+        "switch to a current model",
+        False,
+    ),
     "context_too_long": (
         "the conversation is too long for the model's context window",
         "start a new conversation (ctrl+n) or pick a model with a larger context",
@@ -161,12 +171,16 @@ KINDS = tuple(_KINDS)
 
 @dataclass
 class BedrockError(Exception):
-    """A failure talking to Bedrock, ready to show: `user_message` is one line."""
+    """A failure talking to Bedrock, ready to show: `user_message` is one line. A refusal
+    (`refused`) names the rules it teaches (see refusals.py); the end of a model's life
+    names a current `replacement`."""
 
     kind: str
     detail: str = ""
     code: str = ""
     model: str = ""
+    refused: tuple[str, ...] = ()
+    replacement: str = ""
 
     def __post_init__(self) -> None:
         # Library messages can quote request headers or settings: no credential is ever kept
@@ -189,18 +203,40 @@ class BedrockError(Exception):
     @property
     def user_message(self) -> str:
         what = self.summary
+        advice = self.advice
+        detail = " ".join(self.detail.split())
+        detail = detail.removeprefix("The model returned the following errors: ")
         if self.kind in ("access_denied", "not_found") and self.model:
             what = what.replace("this model", self.model).replace("the model", self.model)
-        detail = " ".join(self.detail.split())
+        if self.kind == "refused" and self.refused:
+            from tui_chat.bedrock.refusals import describe
+
+            what = f"Bedrock refused {describe(list(self.refused))} for this model"
+        if self.kind == "end_of_life":
+            from tui_chat.bedrock.catalog import display_name
+
+            detail = ""  # Bedrock's words say no more than ours
+            if self.model:
+                what = f"{display_name(self.model)} has reached the end of its life on Bedrock"
+            if self.replacement:
+                advice = (
+                    f"switch to a current model, such as {display_name(self.replacement)} "
+                    f"({self.replacement})"
+                )
         if detail and detail.rstrip(".").lower() not in what.lower():
             if len(detail) > 300:
                 detail = detail[:297] + "..."
             what = f"{what} ({detail.rstrip('.')})"
-        return f"{what[:1].upper()}{what[1:]}: {self.advice}."
+        return f"{what[:1].upper()}{what[1:]}: {advice}."
 
     def as_dict(self) -> dict[str, str]:
         """The `error` table of a session file."""
-        return {"kind": self.kind, "message": self.user_message}
+        data = {"kind": self.kind, "message": self.user_message}
+        if self.refused:
+            data["refused"] = ", ".join(self.refused)
+        if self.replacement:
+            data["replacement"] = self.replacement
+        return data
 
 
 _CODE_KINDS = {
@@ -236,12 +272,27 @@ def from_code(code: str, message: str = "", model: str = "") -> BedrockError:
     """An error code from Bedrock (either casing) and its message, as a BedrockError."""
     kind = _CODE_KINDS.get(code.lower(), "unknown")
     lowered = message.lower()
+    refused: tuple[str, ...] = ()
+    replacement = ""
     if kind == "validation":
+        from tui_chat.bedrock.refusals import refused_parameters
+
+        refused = tuple(refused_parameters(message))
         if any(hint in lowered for hint in _CONTEXT_HINTS):
             kind = "context_too_long"
         elif "model identifier is invalid" in lowered:
             kind = "not_found"
-    return BedrockError(kind, detail=message, code=code, model=model)
+        elif refused:
+            kind = "refused"
+    if "end of its life" in lowered or "end-of-life" in lowered:
+        kind = "end_of_life"
+        if model:
+            from tui_chat.bedrock.catalog import replacement_for
+
+            replacement = replacement_for(model) or ""
+    return BedrockError(
+        kind, detail=message, code=code, model=model, refused=refused, replacement=replacement
+    )
 
 
 def from_exception(error: BaseException, model: str = "") -> BedrockError:

@@ -27,6 +27,10 @@ class ModelEntry:
     kind: str  # "foundation" | "profile"
     streams_text: bool
     note: str = ""  # why it does not stream text here, when it does not
+    #: Bedrock's lifecycle for a foundation model: "active", "legacy" ("" when not said),
+    #: and its end-of-life date (YYYY-MM-DD) when published.
+    lifecycle: str = ""
+    end_of_life: str = ""
 
     def label(self) -> str:
         mark = "streams text" if self.streams_text else self.note or "does not stream text"
@@ -44,6 +48,8 @@ def _foundation(summary: dict[str, Any]) -> ModelEntry:
         note = "no streaming"
     elif not on_demand:
         note = "use an inference profile"
+    lifecycle = summary.get("modelLifecycle") or {}
+    end = lifecycle.get("endOfLifeTime")
     return ModelEntry(
         model_id=summary.get("modelId", ""),
         name=summary.get("modelName", summary.get("modelId", "")),
@@ -51,7 +57,18 @@ def _foundation(summary: dict[str, Any]) -> ModelEntry:
         kind="foundation",
         streams_text=not note,
         note=note,
+        lifecycle=str(lifecycle.get("status", "")).lower(),
+        end_of_life=_day(end),
     )
+
+
+def _day(value: Any) -> str:
+    """YYYY-MM-DD of a timestamp boto3 parsed (a datetime) or left as text."""
+    if value is None:
+        return ""
+    if hasattr(value, "date"):
+        return value.date().isoformat()
+    return str(value)[:10]
 
 
 def fetch(control: Any) -> list[ModelEntry]:
@@ -63,6 +80,7 @@ def fetch(control: Any) -> list[ModelEntry]:
         for e, s in zip(foundations, summaries, strict=True)
         if "TEXT" in (s.get("outputModalities") or []) and s.get("responseStreamingSupported")
     }
+    by_id = {entry.model_id: entry for entry in foundations}
     profiles: list[ModelEntry] = []
     token = None
     while True:
@@ -74,6 +92,7 @@ def fetch(control: Any) -> list[ModelEntry]:
             profile_id = profile.get("inferenceProfileId", "")
             bases = {base_model_id(m.get("modelArn", "")) for m in profile.get("models", []) or []}
             streams = bool(bases & text_models) or base_model_id(profile_id) in text_models
+            base = by_id.get(base_model_id(profile_id))
             profiles.append(
                 ModelEntry(
                     model_id=profile_id,
@@ -82,6 +101,8 @@ def fetch(control: Any) -> list[ModelEntry]:
                     kind="profile",
                     streams_text=streams,
                     note="" if streams else "does not stream text",
+                    lifecycle=base.lifecycle if base else "",
+                    end_of_life=base.end_of_life if base else "",
                 )
             )
         token = page.get("nextToken")

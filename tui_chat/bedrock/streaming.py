@@ -21,7 +21,16 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from tui_chat.bedrock.errors import BedrockError, from_exception
-from tui_chat.bedrock.events import Event, Failure, Stop, TextDelta, Usage
+from tui_chat.bedrock.events import (
+    Event,
+    Failure,
+    RedactedThinking,
+    Stop,
+    TextDelta,
+    ThinkingDelta,
+    ThinkingSignature,
+    Usage,
+)
 from tui_chat.bedrock.formats import Ending, Prepared, parser_for
 from tui_chat.sanitize import storable
 
@@ -49,6 +58,7 @@ class StreamHandle:
         )
         self.started_at = 0.0
         self.first_token_at: float | None = None
+        self.first_thinking_at: float | None = None
 
     def start(self) -> StreamHandle:
         self.started_at = self._clock()
@@ -115,6 +125,13 @@ class StreamHandle:
     def _elapsed_ms(self, since: float) -> int:
         return max(0, round((self._clock() - since) * 1000))
 
+    def _thinking_ms(self) -> int | None:
+        """From the first thinking to the first word of the answer (or the end)."""
+        if self.first_thinking_at is None:
+            return None
+        until = self.first_token_at if self.first_token_at is not None else self._clock()
+        return max(0, round((until - self.first_thinking_at) * 1000))
+
     def _run(self) -> None:
         prepared = self.prepared
         ending: Ending | None = None
@@ -135,6 +152,14 @@ class StreamHandle:
                     if self.first_token_at is None:
                         self.first_token_at = self._clock()
                     self._queue.put(TextDelta(storable(item.text)))
+                elif isinstance(item, ThinkingDelta):
+                    if self.first_thinking_at is None:
+                        self.first_thinking_at = self._clock()
+                    self._queue.put(ThinkingDelta(storable(item.text)))
+                elif isinstance(item, ThinkingSignature | RedactedThinking):
+                    if self.first_thinking_at is None:
+                        self.first_thinking_at = self._clock()
+                    self._queue.put(item)
                 else:
                     ending = item
             if self.cancelled:
@@ -153,6 +178,9 @@ class StreamHandle:
                 output_tokens=ending.output_tokens,
                 latency_ms=self._elapsed_ms(self.started_at),
                 first_token_ms=first,
+                cache_read_tokens=ending.cache_read_tokens,
+                cache_write_tokens=ending.cache_write_tokens,
+                thinking_ms=self._thinking_ms(),
             )
             log.debug(
                 "stop %s in=%d out=%d ms=%d",

@@ -32,11 +32,19 @@ from tui_chat import presets
 from tui_chat.bedrock import catalog, models
 from tui_chat.bedrock.client import likely_has_credentials
 from tui_chat.bedrock.errors import BedrockError, from_exception
-from tui_chat.bedrock.events import Failure, Stop, TextDelta
+from tui_chat.bedrock.events import (
+    Failure,
+    RedactedThinking,
+    Stop,
+    TextDelta,
+    ThinkingDelta,
+    ThinkingSignature,
+)
 from tui_chat.bedrock.formats import Prepared, prepare
 from tui_chat.config import Settings, State, load_settings
 from tui_chat.conversation import Conversation, Message
 from tui_chat.demo import DEMO_REGION
+from tui_chat.learned import LearnedRules
 from tui_chat.params import ParamError
 from tui_chat.sanitize import for_display
 from tui_chat.store import SUFFIX, Problem, SaveResult, SessionStore, StoreError
@@ -44,7 +52,7 @@ from tui_chat.ui.app_tools import ToolActions
 from tui_chat.ui.format import conversation_usage, model_name, usage_words
 from tui_chat.ui.line_filter import NoControlCharacters
 from tui_chat.ui.markdown import warm_up_markdown
-from tui_chat.ui.messages import StreamEnded, StreamText
+from tui_chat.ui.messages import StreamEnded, StreamText, StreamThinking
 from tui_chat.ui.screens.compare import CompareScreen
 from tui_chat.ui.screens.dialogs import AskText, Confirm, ModelPicker
 from tui_chat.ui.screens.help import HelpScreen
@@ -52,7 +60,7 @@ from tui_chat.ui.themes import DEFAULT_THEME, load_all
 from tui_chat.ui.widgets.conversation_list import ConversationList, ConversationPane, Entry
 from tui_chat.ui.widgets.message_view import AssistantTurn, MessageView
 from tui_chat.ui.widgets.prompt import PromptInput
-from tui_chat.ui.widgets.sidebar import ParamSidebar
+from tui_chat.ui.widgets.sidebar import ParamSidebar, lifecycle_line, model_change_notes
 
 log = logging.getLogger("tui_chat.ui")
 
@@ -143,6 +151,7 @@ class ChatApp(ToolActions, App):
         Binding("f1", "help", "Help"),
         Binding("f2", "rename", "Rename", show=False),
         Binding("ctrl+t", "continue", "Continue"),
+        Binding("ctrl+g", "toggle_thinking", "Thinking", show=False),
         Binding("f3", "compare", "Compare", show=False),
         Binding("alt+left", "flip(-1)", "Previous alternative", show=False),
         Binding("alt+right", "flip(1)", "Next alternative", show=False),
@@ -158,6 +167,13 @@ class ChatApp(ToolActions, App):
         if self.demo_mode and not self.settings.region and not self.settings.model_from_config:
             demo_model = catalog.default_model(DEMO_REGION)
             self.settings.defaults = self.settings.defaults.with_changes(model=demo_model)
+        elif self.state.default_model and not self.settings.model_from_config:
+            # The newest Claude Sonnet the account listed at the first start.
+            self.settings.defaults = self.settings.defaults.with_changes(
+                model=self.state.default_model
+            )
+        #: Rules learned from Bedrock's refusals, per model (kept in the cache folder).
+        self.learned = LearnedRules.in_folder(self.settings.paths.cache_dir)
         self.store = SessionStore(
             self.settings.paths.sessions_dir,
             cache_dir=self.settings.paths.cache_dir,
@@ -182,6 +198,7 @@ class ChatApp(ToolActions, App):
         self._param_save_timer = None
         self._shut = False
         self._auto_hidden = None  # the side pane hidden to make room for the other
+        self._lifecycle_said: set[str] = set()  # conversations told their model is legacy
 
     # -- layout --------------------------------------------------------------------------------
 
@@ -377,16 +394,36 @@ class ChatApp(ToolActions, App):
         if found is None:
             return
         self.models = found
+        self._choose_account_default(found)
         try:
             self.query_one(ParamSidebar).set_models(found)
         except NoMatches:
             pass
 
+    def _choose_account_default(self, found: list[models.ModelEntry]) -> None:
+        """At the first start with credentials, the newest active Claude Sonnet the account
+        lists becomes the model of new conversations (unless config.toml names one)."""
+        settings = self.settings
+        if self.demo_mode or settings.model_from_config or self.state.default_model:
+            return
+        available = {m.model_id for m in found if m.streams_text and m.lifecycle != "legacy"}
+        chosen = catalog.newest("sonnet", settings.region, available=available)
+        if chosen is None:
+            return
+        self.state.default_model = chosen
+        previous = settings.defaults.model
+        settings.defaults = settings.defaults.with_changes(model=chosen)
+        conversation = self.conversation
+        untouched = not conversation.messages and not self.store.exists(conversation.id)
+        if untouched and conversation.params.model == previous and chosen != previous:
+            conversation.params = conversation.params.with_changes(model=chosen)
+            self.query_one(ParamSidebar).show(conversation.params)
+            self._update_status()
+
     def action_choose_model(self) -> None:
         def chosen(model_id: str | None) -> None:
             if model_id:
-                field = self.query_one("#model", Input)
-                field.value = model_id
+                self._set_model(model_id)
                 self.say(f"Model set to {model_id}.")
 
         self.push_screen(
@@ -395,7 +432,7 @@ class ChatApp(ToolActions, App):
 
     def _update_usage(self) -> None:
         totals = conversation_usage(self.conversation.messages, self.settings.prices)
-        self.query_one(TitleBar).set_usage(usage_words(*totals))
+        self.query_one(TitleBar).set_usage(usage_words(totals))
 
     def _update_status(self) -> None:
         region = self.settings.region or ""
@@ -516,7 +553,11 @@ class ChatApp(ToolActions, App):
             streaming=stream.message if stream else None,
             empty_hint="Type a message below and press Enter. F1 lists every key.",
         )
-        self.query_one(ParamSidebar).show(conversation.params)
+        sidebar = self.query_one(ParamSidebar)
+        sidebar.show(conversation.params)
+        sidebar.set_refused(self.learned.for_model(conversation.params.model))
+        if conversation.messages:
+            self._say_lifecycle(conversation)
         prompt = self.query_one(PromptInput)
         prompt.load_text(self.state.drafts.get(self._draft_key(conversation), ""))
         prompt.move_cursor(prompt.document.end)
@@ -597,7 +638,9 @@ class ChatApp(ToolActions, App):
         view = self.query_one(MessageView)
         sending = [m for m in conversation.messages if m.status != "streaming"]
         try:
-            prepared = prepare(sending, conversation.params)
+            prepared = self._prepare(
+                sending, conversation.params, continuing=continuing is not None
+            )
         except ParamError as error:
             if continuing is not None:
                 self.say(f"Cannot continue this reply: {error}.", severity="warning")
@@ -620,14 +663,10 @@ class ChatApp(ToolActions, App):
             message.content = message.content.rstrip()  # as sent: the model goes on from here
             message.status = "streaming"
         else:
-            message = Message(
-                role="assistant",
-                content="",
-                status="streaming",
-                params=prepared.sent,
-                omitted=list(prepared.omitted),
-            )
+            message = self._new_reply(prepared)
             conversation.messages.append(message)
+        for note in prepared.notes:
+            self.say(note)
         stream = ActiveStream(conversation, message, next(self._request_ids), prepared, previous)
         stream.base_usage = dict(message.usage) if continuing is not None else {}
         self.streams[conversation.id] = stream
@@ -645,6 +684,33 @@ class ChatApp(ToolActions, App):
             name=f"stream-{conversation.id}-{stream.request_id}",
         )
 
+    def _prepare(self, messages: list[Message], params: Any, continuing: bool = False) -> Prepared:
+        """The request for `params.model`, leaving out what Bedrock refused for it before."""
+        refused = self.learned.for_model(params.model)
+        return prepare(messages, params, refused=refused, continuing=continuing)
+
+    @staticmethod
+    def _new_reply(prepared: Prepared) -> Message:
+        return Message(
+            role="assistant",
+            content="",
+            status="streaming",
+            params=prepared.sent,
+            omitted=list(prepared.omitted),
+            omitted_reasons=dict(prepared.reasons),
+        )
+
+    def _learn_from(self, model_id: str, error: BedrockError) -> None:
+        """A refusal teaches the model's rules: remember them, and mark the sidebar."""
+        if error.kind != "refused" or not error.refused:
+            return
+        self.learned.learn(model_id, error.refused, error.detail)
+        if self.conversation.params.model == model_id:
+            try:
+                self.query_one(ParamSidebar).set_refused(self.learned.for_model(model_id))
+            except NoMatches:
+                pass
+
     def _stream_worker(self, stream: ActiveStream) -> None:
         """Runs in a thread: drain the engine's events, coalesce, checkpoint, post."""
         worker = get_current_worker()
@@ -658,6 +724,9 @@ class ChatApp(ToolActions, App):
         stream.handle = handle
         pending: list[str] = []
         received: list[str] = []
+        # The thinking as it arrives, kept here too so a checkpoint can hold it.
+        thinking = Message(role="assistant", content="")
+        thinking_pending: list[str] = []
         last_post = last_checkpoint = time.monotonic()
         for batch in handle.batches(wait=COALESCE_SECONDS):
             if worker.is_cancelled or stream.cancelled:
@@ -668,23 +737,56 @@ class ChatApp(ToolActions, App):
                 if isinstance(event, TextDelta):
                     pending.append(event.text)
                     received.append(event.text)
+                elif isinstance(event, ThinkingDelta):
+                    thinking_pending.append(event.text)
+                    thinking.add_thinking(event.text)
+                elif isinstance(event, ThinkingSignature | RedactedThinking):
+                    self._post_thinking(stream, thinking_pending)
+                    signature = event.signature if isinstance(event, ThinkingSignature) else ""
+                    redacted = event.data if isinstance(event, RedactedThinking) else ""
+                    thinking.add_thinking(signature=signature, redacted=redacted)
+                    self.post_message(
+                        StreamThinking(
+                            conversation_id,
+                            request_id,
+                            signature=signature,
+                            redacted=redacted,
+                        )
+                    )
                 elif isinstance(event, Stop):
                     ended = StreamEnded(conversation_id, request_id, stop=event)
                 elif isinstance(event, Failure):
                     ended = StreamEnded(conversation_id, request_id, error=event.error)
             now = time.monotonic()
-            if pending and (ended or now - last_post >= COALESCE_SECONDS):
-                self.post_message(StreamText(conversation_id, request_id, "".join(pending)))
-                pending.clear()
+            due = ended is not None or now - last_post >= COALESCE_SECONDS
+            if (pending or thinking_pending) and due:
+                self._post_thinking(stream, thinking_pending)
+                if pending:
+                    self.post_message(StreamText(conversation_id, request_id, "".join(pending)))
+                    pending.clear()
                 last_post = now
             if ended is not None:
                 self.post_message(ended)
                 return
-            if stream.column is None and received and now - last_checkpoint >= CHECKPOINT_SECONDS:
+            if (
+                stream.column is None
+                and (received or thinking.thinking)
+                and now - last_checkpoint >= CHECKPOINT_SECONDS
+            ):
                 last_checkpoint = now
-                self._checkpoint(stream, stream.base_text + "".join(received))
+                self._checkpoint(stream, stream.base_text + "".join(received), thinking.thinking)
 
-    def _checkpoint(self, stream: ActiveStream, text: str) -> None:
+    def _post_thinking(self, stream: ActiveStream, pending: list[str]) -> None:
+        """Post the thinking text coalesced so far (from the worker thread)."""
+        if pending:
+            self.post_message(
+                StreamThinking(stream.conversation.id, stream.request_id, "".join(pending))
+            )
+            pending.clear()
+
+    def _checkpoint(
+        self, stream: ActiveStream, text: str, thinking: list[dict[str, str]] | None = None
+    ) -> None:
         partial = Message(
             role="assistant",
             content=text,
@@ -692,6 +794,8 @@ class ChatApp(ToolActions, App):
             status="streaming",
             params=dict(stream.message.params),
             omitted=list(stream.message.omitted),
+            omitted_reasons=dict(stream.message.omitted_reasons),
+            thinking=[dict(block) for block in thinking or stream.message.thinking],
         )
         try:
             self.store.checkpoint(stream.conversation.id, partial)
@@ -720,6 +824,19 @@ class ChatApp(ToolActions, App):
         if stream.conversation is self.conversation and turn and turn.message is stream.message:
             turn.append(event.text)
 
+    def on_stream_thinking(self, event: StreamThinking) -> None:
+        stream = self._current_stream(event.conversation_id, event.request_id)
+        if stream is None:
+            return
+        stream.message.add_thinking(event.text, event.signature, event.redacted)
+        if stream.column is not None:
+            if self.compare_screen is not None:
+                self.compare_screen.thinking(stream.column)
+            return
+        turn = self.query_one(MessageView).streaming_turn
+        if stream.conversation is self.conversation and turn and turn.message is stream.message:
+            turn.append_thinking()
+
     def on_stream_ended(self, event: StreamEnded) -> None:
         stream = self._current_stream(event.conversation_id, event.request_id)
         if stream is None:
@@ -741,6 +858,7 @@ class ChatApp(ToolActions, App):
             message.error = error.as_dict()
             elapsed = round((time.monotonic() - stream.started) * 1000)
             message.usage = {"latency_ms": elapsed} if message.content else {}
+            self._learn_from(stream.prepared.model_id, error)
         if stream.column is not None:
             self.compare_streams.pop(stream.request_id, None)
             if self.compare_screen is not None:
@@ -805,6 +923,40 @@ class ChatApp(ToolActions, App):
             return bool(last and last.stop_reason == "max_tokens" and last.status == "complete")
         return True
 
+    def _set_model(self, model_id: str) -> None:
+        """Switch the open conversation to another model at once, keeping what still applies
+        (as a switch in the sidebar does) and saying what was dropped."""
+        conversation = self.conversation
+        changes, notes = model_change_notes(conversation.params, model_id)
+        conversation.params = conversation.params.with_changes(model=model_id, **changes)
+        sidebar = self.query_one(ParamSidebar)
+        sidebar.show(conversation.params)
+        sidebar.set_refused(self.learned.for_model(model_id))
+        for note in notes:
+            self.say(note)
+        self._update_status()
+        self._schedule_param_save()
+
+    def action_toggle_thinking(self) -> None:
+        """Show or hide the thinking of the focused reply, or of the last one."""
+        focused = self.focused
+        turns = list(self.query(AssistantTurn))
+        turn = focused if isinstance(focused, AssistantTurn) else None
+        if turn is None:
+            turn = next((t for t in reversed(turns) if t.message.thinking), None)
+        if turn is None or not turn.message.thinking:
+            self.say("No thinking to show: this reply's model did not think before answering.")
+            return
+        turn.thinking.toggle()
+
+    def action_forget_rules(self) -> None:
+        model = self.conversation.params.model
+        if self.learned.forget(model):
+            self.query_one(ParamSidebar).set_refused({})
+            self.say(f"Forgot what Bedrock refused for {catalog.display_name(model)}.")
+        else:
+            self.say("Nothing learned for this model.")
+
     def action_escape(self) -> None:
         stream = self.streams.get(self.conversation.id)
         if stream is not None:
@@ -832,6 +984,12 @@ class ChatApp(ToolActions, App):
         if not any(m.role == "user" for m in conversation.messages):
             self.say("Nothing to retry yet: send a message first.")
             return
+        last = conversation.messages[-1]
+        replacement = last.error.get("replacement") if last.status == "error" else None
+        if last.error.get("kind") == "end_of_life" and replacement:
+            # The model was retired: move the conversation to the current one and resend.
+            self._set_model(replacement)
+            self.say(f"This conversation now uses {catalog.display_name(replacement)}.")
         problems = self.query_one(ParamSidebar).problems()
         if problems:
             self.say("Fix the marked parameter first: " + "; ".join(problems), severity="warning")
@@ -869,7 +1027,9 @@ class ChatApp(ToolActions, App):
         self.state.sidebar = bool(sidebar.display)
         self._make_room("sidebar")
         if sidebar.display:
-            self.query_one("#temperature").focus()
+            fields = ("#temperature", "#effort", "#max_tokens_to_sample")
+            first = next(f for f in fields if self.query_one(f).focusable or f == fields[-1])
+            self.query_one(first).focus()
         elif self.focused is None or sidebar in self.focused.ancestors_with_self:
             self.query_one("#prompt").focus()
 
@@ -950,7 +1110,7 @@ class ChatApp(ToolActions, App):
         user = Message(role="user", content=event.prompt)
         sending = [*(m for m in conversation.messages if m.status != "streaming"), user]
         try:
-            prepared = [prepare(sending, params) for params in event.configs]
+            prepared = [self._prepare(sending, params) for params in event.configs]
         except ParamError as error:
             screen.query_one("#problem", Static).update(Text(f"Not sent: {error}"))
             return
@@ -963,16 +1123,7 @@ class ChatApp(ToolActions, App):
         prompt = self.query_one(PromptInput)
         if prompt.text == event.prompt:
             prompt.clear()
-        replies = [
-            Message(
-                role="assistant",
-                content="",
-                status="streaming",
-                params=p.sent,
-                omitted=list(p.omitted),
-            )
-            for p in prepared
-        ]
+        replies = [self._new_reply(p) for p in prepared]
         await screen.start(replies)
         for column, (request, reply) in enumerate(zip(prepared, replies, strict=True)):
             stream = ActiveStream(conversation, reply, next(self._request_ids), request)
@@ -1195,7 +1346,28 @@ class ChatApp(ToolActions, App):
             return
         if event.name == "model":
             self._update_status()
+            self.query_one(ParamSidebar).set_refused(self.learned.for_model(event.value))
+            self._say_lifecycle(conversation, force=True)
         self._schedule_param_save()
+
+    @on(ParamSidebar.Adjusted)
+    def _on_params_adjusted(self, event: ParamSidebar.Adjusted) -> None:
+        self.say("Model switched: " + "; ".join(event.notes) + ".")
+
+    def _say_lifecycle(self, conversation: Conversation, force: bool = False) -> None:
+        """Say once per conversation (and on every switch to such a model) that its model is
+        legacy or retired, with the date when known and a current replacement."""
+        if conversation.id in self._lifecycle_said and not force:
+            return
+        info = catalog.lookup(conversation.params.model)
+        entry = None
+        if self.models is not None:
+            entry = next((m for m in self.models if m.model_id == conversation.params.model), None)
+        line = lifecycle_line(info, entry)
+        if not line:
+            return
+        self._lifecycle_said.add(conversation.id)
+        self.say(f"{info.name if info.known else 'This model'}: {line}.", severity="warning")
 
     @on(ParamSidebar.ResetRequested)
     def _on_reset(self) -> None:
@@ -1292,6 +1464,19 @@ class ChatApp(ToolActions, App):
             "Export conversation to Markdown", "Write it to a file you name", self.action_export
         )
         yield SystemCommand("Reset parameters", "Back to the defaults", self._on_reset)
+        yield SystemCommand(
+            "Show or hide thinking",
+            "The thinking of the focused or last reply (ctrl+g)",
+            self.action_toggle_thinking,
+        )
+        yield SystemCommand(
+            "Copy thinking", "The thinking of the focused or last reply", self.action_copy_thinking
+        )
+        yield SystemCommand(
+            "Forget rules learned from Bedrock",
+            "Send again what Bedrock refused for this conversation's model",
+            self.action_forget_rules,
+        )
 
 
 def _epoch() -> datetime:

@@ -11,7 +11,6 @@ from pathlib import Path
 
 from tui_chat import presets
 from tui_chat.bedrock.errors import BedrockError
-from tui_chat.bedrock.formats import prepare
 from tui_chat.conversation import Message
 from tui_chat.demo import DEMO_REGION
 from tui_chat.export import to_markdown
@@ -60,6 +59,19 @@ class ToolActions:
             self.say("There is no reply to copy yet.")
             return
         self._copy(reply.content, "the last reply")
+
+    def action_copy_thinking(self) -> None:
+        """The thinking of the focused reply (or the last one that thought): only on request,
+        never with ctrl+y's copy of the answer."""
+        focused = self._focused_message()
+        message = focused if focused is not None and focused.role == "assistant" else None
+        if message is None:
+            assistants = [m for m in self.conversation.messages if m.role == "assistant"]
+            message = next((m for m in reversed(assistants) if m.thinking_text), None)
+        if message is None or not message.thinking_text:
+            self.say("No thinking to copy in that reply.")
+            return
+        self._copy(message.thinking_text, "the thinking")
 
     def action_copy_code(self) -> None:
         """Copy a code block from the focused message (or the last reply); ask which if
@@ -121,11 +133,10 @@ class ToolActions:
         heading = "The last request sent in this conversation"
         if prepared is None:
             try:
-                prepared = prepare(
-                    [m for m in conversation.messages if m.status != "streaming"]
-                    or [Message(role="user", content="(your next prompt)")],
-                    conversation.params,
-                )
+                sending = [m for m in conversation.messages if m.status != "streaming"]
+                if not sending or sending[-1].role == "assistant":
+                    sending.append(Message(role="user", content="(your next prompt)"))
+                prepared = self._prepare(sending, conversation.params)
             except ParamError as error:
                 self.say(f"No request to show: {error}.", severity="warning")
                 return

@@ -6,6 +6,7 @@ titles can never act as markup.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from rich.text import Text
@@ -15,6 +16,8 @@ from tui_chat.conversation import Message
 from tui_chat.sanitize import for_display
 
 _PARAM_LABELS = {
+    "effort": "effort",
+    "thinking": "thinking",
     "max_tokens_to_sample": "max tokens",
     "temperature": "temperature",
     "top_p": "top_p",
@@ -25,6 +28,11 @@ _OMITTED_WHY = {
     "top_p": "this model takes temperature or top_p, not both",
     "top_k": "this model takes no top_k",
 }
+
+
+def _short(n: int | float) -> str:
+    n = int(n)
+    return f"{n / 1000:.1f}k" if n >= 1000 else str(n)
 
 
 def stop_words(message: Message) -> str:
@@ -53,6 +61,8 @@ def params_text(params: dict, highlight: set[str] | frozenset[str] = frozenset()
         value = params[name]
         if name == "stop_sequences":
             shown = ", ".join(f"“{for_display(s)}”".replace("\n", "\\n") for s in value)
+        elif name == "thinking" and isinstance(value, int):
+            shown = f"budget {value:,}"
         else:
             shown = f"{value:g}" if isinstance(value, float) else str(value)
         if text:
@@ -89,6 +99,13 @@ def describe_reply(message: Message, replies: list[Message] | None = None) -> Te
     usage = message.usage
     if usage.get("input_tokens") or usage.get("output_tokens"):
         parts.append(f"{usage.get('input_tokens', 0)} in → {usage.get('output_tokens', 0)} out")
+    cached = []
+    if usage.get("cache_read_tokens"):
+        cached.append(f"{_short(usage['cache_read_tokens'])} read")
+    if usage.get("cache_write_tokens"):
+        cached.append(f"{_short(usage['cache_write_tokens'])} written")
+    if cached:
+        parts.append("cache " + ", ".join(cached))
     if usage.get("first_token_ms") is not None:
         parts.append(f"first token {_seconds(usage['first_token_ms'])}")
     if usage.get("latency_ms"):
@@ -100,8 +117,8 @@ def describe_reply(message: Message, replies: list[Message] | None = None) -> Te
             text.append(" · ", style="dim")
         text.append_text(sent)
     for name in message.omitted:
-        why = _OMITTED_WHY.get(name, "the model's rules")
-        text.append(f"\nleft out {name}: {why}", style="dim italic")
+        why = message.omitted_reasons.get(name) or _OMITTED_WHY.get(name, "the model's rules")
+        text.append(f"\nleft out {name}: {for_display(why)}", style="dim italic")
     return text
 
 
@@ -109,7 +126,14 @@ def error_text(message: Message) -> Text:
     error = message.error or {}
     text = Text("⚠ ", style="bold")
     text.append(for_display(error.get("message", "The request failed.")))
-    text.append("\nctrl+r retries", style="bold")
+    kind = error.get("kind")
+    if kind == "refused":
+        text.append("\nctrl+r resends without it (remembered for this model)", style="bold")
+    elif kind == "end_of_life" and error.get("replacement"):
+        name = catalog.display_name(error["replacement"])
+        text.append(f"\nctrl+r switches this conversation to {name} and resends", style="bold")
+    else:
+        text.append("\nctrl+r retries", style="bold")
     if message.content:
         text.append(" · the partial reply above is kept")
     return text
@@ -151,35 +175,62 @@ def model_name(model: str) -> str:
     return f"{info.name} ({scope})" if scope else info.name
 
 
+@dataclass
+class UsageTotals:
+    """A conversation's tokens over every reply (alternatives too: they were paid for), the
+    estimated cost in USD (None when no reply's model has a known price), and what reading
+    from the prompt cache saved against sending those tokens uncached."""
+
+    tokens_in: int = 0
+    tokens_out: int = 0
+    cache_read: int = 0
+    cache_write: int = 0
+    cost: float | None = None
+    saved: float = 0.0
+
+
 def conversation_usage(
     messages: list[Message], prices: dict[str, tuple[float, float]] | None = None
-) -> tuple[int, int, float | None]:
-    """Tokens in and out over every reply (alternatives too: they were paid for) and the
-    estimated cost in USD (None when no reply's model has a known price)."""
-    tokens_in = tokens_out = 0
-    cost: float | None = None
+) -> UsageTotals:
+    totals = UsageTotals()
     for message in messages:
         if message.role != "assistant":
             continue
         for reply in message.replies():
-            used_in = int(reply.usage.get("input_tokens", 0) or 0)
-            used_out = int(reply.usage.get("output_tokens", 0) or 0)
-            tokens_in += used_in
-            tokens_out += used_out
-            price = catalog.price_for(str(reply.params.get("model", "")), prices)
-            if price is not None and (used_in or used_out):
-                cost = (cost or 0.0) + (used_in * price[0] + used_out * price[1]) / 1e6
-    return tokens_in, tokens_out, cost
+            usage = reply.usage
+            used_in = int(usage.get("input_tokens", 0) or 0)
+            used_out = int(usage.get("output_tokens", 0) or 0)
+            read = int(usage.get("cache_read_tokens", 0) or 0)
+            written = int(usage.get("cache_write_tokens", 0) or 0)
+            totals.tokens_in += used_in
+            totals.tokens_out += used_out
+            totals.cache_read += read
+            totals.cache_write += written
+            model = str(reply.params.get("model", ""))
+            price = catalog.price_for(model, prices)
+            if price is None or not (used_in or used_out or read or written):
+                continue
+            write_price, read_price = catalog.cache_prices(model, price[0])
+            cost = used_in * price[0] + used_out * price[1] + written * write_price
+            cost += read * read_price
+            totals.cost = (totals.cost or 0.0) + cost / 1e6
+            # Reading is cheaper than sending, writing dearer: the net of both.
+            saved = read * (price[0] - read_price) - written * (write_price - price[0])
+            totals.saved += saved / 1e6
+    return totals
 
 
-def usage_words(tokens_in: int, tokens_out: int, cost: float | None) -> str:
-    if not tokens_in and not tokens_out:
+def usage_words(totals: UsageTotals) -> str:
+    if not totals.tokens_in and not totals.tokens_out:
         return ""
-
-    def short(n: int) -> str:
-        return f"{n / 1000:.1f}k" if n >= 1000 else str(n)
-
-    words = f"Σ {short(tokens_in)} in · {short(tokens_out)} out"
+    words = f"Σ {_short(totals.tokens_in)} in · {_short(totals.tokens_out)} out"
+    if totals.cache_read or totals.cache_write:
+        words += f" · cache {_short(totals.cache_read)}↺"
+    cost = totals.cost
     if cost is not None:
         words += f" · ≈${cost:.4f} est." if cost < 0.01 else f" · ≈${cost:.2f} est."
+        if totals.saved > 0:
+            saved = totals.saved
+            shown = f"{saved:.4f}" if saved < 0.01 else f"{saved:.2f}"
+            words += f" (cache saved ${shown})"
     return words

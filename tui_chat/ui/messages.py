@@ -19,6 +19,26 @@ class StreamText(Message):
         self.text = text
 
 
+class StreamThinking(Message):
+    """Thinking that arrived for a reply: text (coalesced), a block's closing signature, or a
+    redacted block's opaque data."""
+
+    def __init__(
+        self,
+        conversation_id: str,
+        request_id: int,
+        text: str = "",
+        signature: str = "",
+        redacted: str = "",
+    ) -> None:
+        super().__init__()
+        self.conversation_id = conversation_id
+        self.request_id = request_id
+        self.text = text
+        self.signature = signature
+        self.redacted = redacted
+
+
 class StreamEnded(Message):
     """A reply ended: `stop` when it finished, `error` when it failed."""
 

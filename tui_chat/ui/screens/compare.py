@@ -20,6 +20,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Static
 
 from tui_chat.conversation import Message
+from tui_chat.ui.widgets.sidebar import model_change_notes
 from tui_chat.params import ParamError, Params, apply_overrides
 from tui_chat.sanitize import for_display
 from tui_chat.ui.format import describe_reply, differing, model_name, params_text
@@ -48,6 +49,7 @@ class Column(Vertical):
         self.message = message
         self.body = ReplyBody("", code_style, streaming=True)
         self.done = False
+        self.thinking_shown = False
 
     def compose(self):
         yield Static(Text(f"{LETTERS[self.index]}"), classes="column-head")
@@ -159,7 +161,16 @@ class CompareScreen(Screen[None]):
             if index == 2 and not text.strip():
                 continue
             try:
-                out.append(apply_overrides(self.base, text))
+                params = apply_overrides(self.base, text)
+                if params.model != self.base.model:
+                    # Another model: what no longer applies is fitted, as a switch in the
+                    # sidebar does, unless the column sets it itself.
+                    changes, _notes = model_change_notes(self.base, params.model)
+                    given = {item.partition("=")[0].strip() for item in text.split()}
+                    given |= {"max_tokens_to_sample"} if "max_tokens" in given else set()
+                    fitted = {k: v for k, v in changes.items() if k not in given}
+                    params = params.with_changes(**fitted) if fitted else params
+                out.append(params)
             except ParamError as error:
                 raise ParamError(
                     f"column {LETTERS[index]}: {error.name}", error.value, error.allowed
@@ -194,7 +205,21 @@ class CompareScreen(Screen[None]):
             column.show_head(messages)
 
     def append(self, index: int, text: str) -> None:
-        self.columns[index].body.append(text)
+        column = self.columns[index]
+        if column.thinking_shown:
+            column.thinking_shown = False
+            column.query_one(".column-foot", Static).update(Text("streaming…", style="dim"))
+        column.body.append(text)
+
+    def thinking(self, index: int) -> None:
+        """The column's model is thinking (its message holds the text): say so, briefly."""
+        column = self.columns[index]
+        if not column.message.content:
+            column.thinking_shown = True
+            tokens = max(1, round(len(column.message.thinking_text) / 4))
+            column.query_one(".column-foot", Static).update(
+                Text(f"thinking… ≈{tokens:,} tokens", style="dim italic")
+            )
 
     def finish(self, index: int) -> None:
         replies = [c.message for c in self.columns]

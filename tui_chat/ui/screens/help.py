@@ -24,6 +24,7 @@ KEYS: list[tuple[str, str]] = [
     ("ctrl+y", "copy the last reply, or the focused message (OSC 52; works over SSH)"),
     ("shift+Tab from the prompt", "focus a message: Up/Down move, y copies it, c copies code"),
     ("ctrl+t", "continue a reply that stopped at max tokens"),
+    ("ctrl+g", "show or hide the thinking of the last reply (t on a focused reply)"),
     ("alt+left / alt+right", "previous / next alternative reply ([ ] on a focused reply)"),
     ("F3", "compare two or three configurations side by side"),
     ("ctrl+p", "command palette: every action, themes, presets, show request…"),
@@ -45,7 +46,12 @@ NOTES = (
     "with --no-mouse (or [ui] mouse = false), the app leaves the mouse to the terminal, so "
     "its own selection and copy work instead.\n\n"
     "Parameters apply to the next request as soon as they are valid; an invalid value is "
-    "marked in red and never sent. Conversations are saved as TOML files as you go."
+    "marked in red and never sent. Today's Claude models set their own sampling: their "
+    "temperature, top_p and top_k fields are disabled and Effort (low … max) and Thinking "
+    "(off, adaptive, or a budget of tokens) appear instead; a model that always thinks says so. "
+    "When Bedrock refuses a parameter for a model, the app remembers it and ctrl+r resends "
+    "without it; a retired model's error names a current one, and ctrl+r switches to it. "
+    "Conversations are saved as TOML files as you go."
 )
 
 

@@ -227,6 +227,78 @@ class ReplyBody(Vertical):
         self.refresh(layout=True)  # to its exact height
 
 
+class ThinkingBlock(Static):
+    """The model's thinking above its answer, dimmed: one line while collapsed ("thinking…
+    ≈1,240 tokens, 6 s"), the whole text once expanded (ctrl+g, or t on a focused reply).
+    Redacted thinking says so. The text is plain (never Markdown or markup) and sanitised."""
+
+    DEFAULT_CSS = """
+    ThinkingBlock { color: $text-muted; height: auto; margin-bottom: 1; }
+    """
+
+    def __init__(self, message: Message, streaming: bool = False) -> None:
+        super().__init__("", classes="thinking")
+        self.message = message
+        self.streaming = streaming
+        self.expanded = False
+        self._started = time.monotonic()
+        self._timer = None
+        self.display = bool(message.thinking)
+
+    def on_mount(self) -> None:
+        self.update(self.render_text())
+
+    def grow(self) -> None:
+        """More thinking arrived: show it on the next throttled repaint."""
+        if not self.display:
+            self.display = True
+            self._started = time.monotonic()
+        if self._timer is None:
+            self._timer = self.set_timer(1.0 / STREAM_FPS, self._redraw)
+
+    def _redraw(self) -> None:
+        self._timer = None
+        self.update(self.render_text())
+
+    def finish(self) -> None:
+        self.streaming = False
+        self.display = bool(self.message.thinking)
+        self._redraw()
+
+    def toggle(self) -> None:
+        self.expanded = not self.expanded
+        self._redraw()
+
+    def summary(self) -> str:
+        text = self.message.thinking_text
+        parts = []
+        if text:
+            parts.append(f"≈{max(1, round(len(text) / 4)):,} tokens")
+        seconds = self.message.usage.get("thinking_ms")
+        if self.streaming:
+            seconds = (time.monotonic() - self._started) * 1000
+        if seconds is not None:
+            parts.append(f"{seconds / 1000:.0f} s")
+        if self.message.thinking_redacted:
+            parts.append("partly redacted by the provider" if text else "redacted by the provider")
+        elif not text:
+            parts.append("not shown by the model")
+        return ", ".join(parts)
+
+    def render_text(self) -> Text:
+        head = Text("▾ " if self.expanded else "▸ ", style="bold")
+        head.append("thinking…" if self.streaming else "thinking", style="italic")
+        summary = self.summary()
+        if summary:
+            head.append(f" {summary}")
+        if not self.expanded:
+            head.append("  ctrl+g shows it" if self.message.thinking_text else "", style="dim")
+            return head
+        head.append("\n")
+        head.append(for_display(self.message.thinking_text), style="italic")
+        return head
+
+
 class TurnKeys(Widget):
     """Keys on a focused turn: move between turns, copy it, copy a code block from it."""
 
@@ -264,12 +336,17 @@ class AssistantTurn(TurnKeys, Vertical, can_focus=True):
         super().__init__(classes="turn assistant")
         self.message = message
         self.streaming = streaming
+        self.thinking = ThinkingBlock(message, streaming=streaming)
         self.body = ReplyBody(message.content, code_style, streaming=streaming)
 
     BINDINGS: ClassVar = [
         Binding("left,[", "app.flip(-1)", "Previous alternative", show=False),
         Binding("right,]", "app.flip(1)", "Next alternative", show=False),
+        Binding("t", "toggle_thinking", "Thinking", show=False),
     ]
+
+    def action_toggle_thinking(self) -> None:
+        self.thinking.toggle()
 
     def _label_text(self) -> Text:
         label = Text(model_name(str(self.message.params.get("model", ""))))
@@ -281,6 +358,7 @@ class AssistantTurn(TurnKeys, Vertical, can_focus=True):
 
     def compose(self):
         yield Static(self._label_text(), classes="turn-label")
+        yield self.thinking
         yield self.body
         yield Static(self._footer_text(), classes="reply-footer")
         error = Static(self._error_text(), classes="error-block")
@@ -298,10 +376,15 @@ class AssistantTurn(TurnKeys, Vertical, can_focus=True):
     def append(self, text: str) -> None:
         self.body.append(text)
 
+    def append_thinking(self) -> None:
+        """The message's thinking grew (the message holds it)."""
+        self.thinking.grow()
+
     def finish(self) -> None:
         """The reply ended (complete, cancelled or failed): show how."""
         self.streaming = False
         self.body.finish()
+        self.thinking.finish()
         try:
             error = self.query_one(".error-block", Static)
         except NoMatches:

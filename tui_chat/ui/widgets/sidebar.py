@@ -1,6 +1,13 @@
 """ParamSidebar: the live parameter form. Every field validates as it is typed, shows its range
 and the model's default, and applies to the next request at once; an invalid value is marked,
-explained where it was typed, and never used."""
+explained where it was typed, and never used.
+
+The form follows the model: a model that sets its own sampling shows temperature, top_p and
+top_k disabled with one line saying why and what to tune instead; Effort and Thinking appear
+where the model takes them (thinking fixed and explained where it is always on); switching
+model keeps what still applies and says what was dropped; a parameter Bedrock refused for the
+model is marked.
+"""
 
 from __future__ import annotations
 
@@ -11,25 +18,27 @@ from rich.text import Text
 from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.suggester import SuggestFromList
-from textual.widgets import Button, Input, Static, TextArea
+from textual.widgets import Button, Checkbox, Input, Select, Static, TextArea
 
 from tui_chat.bedrock import catalog
-from tui_chat.bedrock.formats import choose_params
+from tui_chat.bedrock.formats import choose_params, thinking_problem
 from tui_chat.bedrock.models import ModelEntry
 from tui_chat.params import (
     SEED_DEFAULTS,
     SPECS,
+    THINKING_ADAPTIVE,
+    THINKING_OFF,
     ParamError,
     Params,
+    check_thinking,
     format_stop_sequences,
     parse_value,
 )
 
-NUMERIC = ("temperature", "top_p", "top_k", "max_tokens_to_sample")
-_WHY_OMITTED = {
-    "top_p": "{name} takes temperature or top_p, not both: top_p will be left out.",
-    "top_k": "{name} takes no top_k: it will be left out.",
-}
+NUMERIC = ("max_tokens_to_sample", "temperature", "top_p", "top_k")
+SAMPLING = ("temperature", "top_p", "top_k")
+#: Shown for the model's own effort level in the Effort field.
+DEFAULT_EFFORT = ""
 
 
 def _label(name: str, hint: str) -> Text:
@@ -44,22 +53,68 @@ def _number_text(value: Any) -> str:
     return str(value)
 
 
+def _thinking_text(value: str | int) -> str:
+    return f"{value}" if value != "" else ""
+
+
+def model_change_notes(old: Params, new_model: str) -> tuple[dict[str, Any], list[str]]:
+    """What switching `old`'s conversation to `new_model` changes, and the words for it: the
+    values that no longer apply are dropped (or fitted to the model), the rest kept."""
+    info = catalog.lookup(new_model)
+    name = info.name if info.known else "this model"
+    changes: dict[str, Any] = {}
+    notes: list[str] = []
+    limit = info.max_output
+    if limit and old.max_tokens_to_sample > limit:
+        changes["max_tokens_to_sample"] = limit
+        notes.append(f"max tokens lowered to {limit:,}, the most {name} writes")
+    if old.effort and old.effort not in info.effort_levels:
+        changes["effort"] = ""
+        if info.effort_levels:
+            offered = ", ".join(info.effort_levels)
+            notes.append(f"effort {old.effort} dropped: {name} offers {offered}")
+        else:
+            notes.append(f"effort {old.effort} dropped: {name} takes no effort setting")
+    thinking = old.thinking
+    if thinking not in ("", THINKING_OFF):
+        if info.thinking == catalog.THINKING_NONE:
+            changes["thinking"] = ""
+            notes.append(f"thinking dropped: {name} does not think before answering")
+        elif isinstance(thinking, int) and not info.takes_budget:
+            changes["thinking"] = THINKING_ADAPTIVE
+            notes.append(f"thinking budget {thinking:,} became adaptive: {name} takes no budget")
+        elif thinking == THINKING_ADAPTIVE and not info.takes_adaptive:
+            changes["thinking"] = ""
+            notes.append(f"adaptive thinking dropped: {name} takes a budget (or off)")
+    if not info.takes_sampling:
+        changed = [k for k in SAMPLING if getattr(old, k) != getattr(SEED_DEFAULTS, k)]
+        if changed:
+            notes.append(f"{', '.join(changed)} kept but not sent: {name} sets its own sampling")
+    return changes, notes
+
+
 class ParamSidebar(VerticalScroll):
-    """The sidebar form. Posts `Changed` for each valid edit and `ResetRequested`."""
+    """The sidebar form. Posts `Changed` for each valid edit, `Adjusted` with what a model
+    switch changed, and `ResetRequested`."""
 
     DEFAULT_CSS = """
     ParamSidebar { padding: 0 1; scrollbar-size-vertical: 1; }
     ParamSidebar .field { height: auto; margin-bottom: 1; }
     ParamSidebar .label { height: 1; }
     ParamSidebar .hint { height: auto; }
+    ParamSidebar #hint-lifecycle { color: $text-warning; height: auto; }
     ParamSidebar .problem { color: $text-error; display: none; height: auto; }
     ParamSidebar .field.-invalid .problem { display: block; }
     ParamSidebar .field.-invalid Input { background: $error-muted; }
     ParamSidebar Input { width: 100%; background: $boost; }
     ParamSidebar Input:focus { background: $primary-muted; }
+    ParamSidebar Input:disabled { background: $surface; color: $text-disabled; }
+    ParamSidebar Select { width: 100%; }
     ParamSidebar #system { height: 5; border: none; background: $boost; }
     ParamSidebar #system:focus { background: $primary-muted; }
     ParamSidebar #rules { color: $text-warning; height: auto; margin-bottom: 1; }
+    ParamSidebar #sampling-note { color: $text-muted; height: auto; margin-bottom: 1; }
+    ParamSidebar #cache { width: 100%; border: none; padding: 0; background: transparent; }
     ParamSidebar #reset { width: 100%; }
     """
 
@@ -67,6 +122,12 @@ class ParamSidebar(VerticalScroll):
     class Changed(Message):
         name: str
         value: Any
+
+    @dataclass
+    class Adjusted(Message):
+        """A model switch changed or dropped values; `notes` say which, in words."""
+
+        notes: list[str]
 
     class ResetRequested(Message):
         pass
@@ -78,6 +139,9 @@ class ParamSidebar(VerticalScroll):
         self.invalid: dict[str, str] = {}
         #: Models from the account (None until fetched, or offline).
         self.models: dict[str, ModelEntry] | None = None
+        #: What Bedrock refused for the current model (rule -> reason).
+        self.refused: dict[str, str] = {}
+        self._effort_levels: tuple[str, ...] = ()
 
     def set_models(self, models: list[ModelEntry]) -> None:
         """Offer the account's models that stream text first, then the catalog's."""
@@ -85,6 +149,11 @@ class ParamSidebar(VerticalScroll):
         streaming = [m.model_id for m in models if m.streams_text]
         ordered = list(dict.fromkeys([*streaming, *self._suggestions]))
         self.query_one("#model", Input).suggester = SuggestFromList(ordered, case_sensitive=False)
+        self._refresh_hints()
+
+    def set_refused(self, refused: dict[str, str]) -> None:
+        """Mark what Bedrock refused for the current model (rule -> reason)."""
+        self.refused = dict(refused)
         self._refresh_hints()
 
     def compose(self):
@@ -99,13 +168,34 @@ class ParamSidebar(VerticalScroll):
                 compact=True,
             )
             yield Static("", classes="hint", id="hint-model")
+            yield Static("", id="hint-lifecycle")
             yield Static("", classes="problem", id="problem-model")
         yield Static("", id="rules")
+        with Vertical(classes="field", id="field-effort"):
+            yield Static("", classes="label", id="label-effort")
+            yield Select(
+                [("default", DEFAULT_EFFORT)],
+                value=DEFAULT_EFFORT,
+                allow_blank=False,
+                id="effort",
+                compact=True,
+            )
+        with Vertical(classes="field", id="field-thinking"):
+            yield Static("", classes="label", id="label-thinking")
+            yield Input(
+                _thinking_text(params.thinking),
+                id="thinking",
+                placeholder="off",
+                suggester=SuggestFromList(["off", "adaptive"], case_sensitive=False),
+                compact=True,
+            )
+            yield Static("", classes="problem", id="problem-thinking")
         for name in NUMERIC:
             with Vertical(classes="field", id=f"field-{name}"):
                 yield Static("", classes="label", id=f"label-{name}")
                 yield Input(_number_text(getattr(params, name)), id=name, compact=True)
                 yield Static("", classes="problem", id=f"problem-{name}")
+        yield Static("", id="sampling-note")
         with Vertical(classes="field", id="field-stop_sequences"):
             yield Static(
                 _label("Stop sequences", "a,b  \\, \\n \\t \\s"),
@@ -128,6 +218,9 @@ class ParamSidebar(VerticalScroll):
                 compact=True,
                 placeholder="none",
             )
+        with Vertical(classes="field", id="field-cache"):
+            yield Checkbox("Cache prompt", params.cache_prompt, id="cache", compact=True)
+            yield Static("", classes="hint", id="hint-cache")
         yield Button("Reset to defaults", id="reset", compact=True)
 
     def on_mount(self) -> None:
@@ -142,12 +235,14 @@ class ParamSidebar(VerticalScroll):
         self.query_one("#model", Input).value = params.model
         for name in NUMERIC:
             self.query_one(f"#{name}", Input).value = _number_text(getattr(params, name))
+        self.query_one("#thinking", Input).value = _thinking_text(params.thinking)
         self.query_one("#stop_sequences", Input).value = format_stop_sequences(
             params.stop_sequences
         )
         system = self.query_one("#system", TextArea)
         if system.text != params.system:
             system.load_text(params.system)
+        self.query_one("#cache", Checkbox).value = params.cache_prompt
         for name in list(self.invalid):
             self._mark(name, None)
         self._refresh_hints()
@@ -159,14 +254,42 @@ class ParamSidebar(VerticalScroll):
 
     def on_input_changed(self, event: Input.Changed) -> None:
         name = event.input.id or ""
-        if name not in (*NUMERIC, "stop_sequences", "model"):
+        if name not in (*NUMERIC, "stop_sequences", "model", "thinking"):
             return
         event.stop()
         self._apply_text(name, event.value)
 
+    def on_select_changed(self, event: Select.Changed) -> None:
+        if event.select.id != "effort":
+            return
+        event.stop()
+        value = event.value if isinstance(event.value, str) else DEFAULT_EFFORT
+        if value != self.params.effort:
+            self._set("effort", value)
+
+    def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
+        if event.checkbox.id != "cache":
+            return
+        event.stop()
+        if event.value != self.params.cache_prompt:
+            self._set("cache_prompt", bool(event.value))
+
+    def _set(self, name: str, value: Any) -> None:
+        self.params = self.params.with_changes(**{name: value})
+        self.post_message(self.Changed(name, value))
+        self._refresh_hints()
+
     def _apply_text(self, name: str, text: str) -> None:
         try:
-            value = parse_value(name, text, self._limit())
+            if name == "thinking":
+                value = check_thinking(text) if text.strip() else ""
+                problem = thinking_problem(
+                    value, catalog.lookup(self.params.model), self.params.max_tokens_to_sample
+                )
+                if problem is not None:
+                    raise ParamError("thinking", text, problem)
+            else:
+                value = parse_value(name, text, self._limit())
         except ParamError as error:
             self._mark(name, f"must be {error.allowed}")
             return
@@ -175,13 +298,37 @@ class ParamSidebar(VerticalScroll):
             value = tuple(value)
         if value == getattr(self.params, name):
             return
+        old = self.params
         self.params = self.params.with_changes(**{name: value})
         self.post_message(self.Changed(name, value))
         if name == "model":
-            # The model decides the max tokens range, defaults and rules.
-            max_input = self.query_one("#max_tokens_to_sample", Input)
-            self._apply_text("max_tokens_to_sample", max_input.value)
+            self._switch_model(old, value)
+        elif name == "max_tokens_to_sample":
+            # A thinking budget must stay below max tokens.
+            self._apply_text("thinking", self.query_one("#thinking", Input).value)
         self._refresh_hints()
+
+    def _switch_model(self, old: Params, model: str) -> None:
+        """Keep what still applies to the new model, fit or drop the rest, and say so."""
+        changes, notes = model_change_notes(old, model)
+        for name, value in changes.items():
+            self.params = self.params.with_changes(**{name: value})
+            self.post_message(self.Changed(name, value))
+            if name in NUMERIC:
+                self.query_one(f"#{name}", Input).value = _number_text(value)
+            elif name == "thinking":
+                self.query_one("#thinking", Input).value = _thinking_text(value)
+        # The model decides the max tokens range and which thinking is valid.
+        self._apply_text(
+            "max_tokens_to_sample", self.query_one("#max_tokens_to_sample", Input).value
+        )
+        box = self.query_one("#thinking", Input)
+        if "thinking" not in self.invalid:
+            with box.prevent(Input.Changed):
+                box.value = _thinking_text(self.params.thinking)
+        self._apply_text("thinking", box.value)
+        if notes:
+            self.post_message(self.Adjusted(notes))
 
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
         if event.text_area.id != "system":
@@ -189,9 +336,7 @@ class ParamSidebar(VerticalScroll):
         event.stop()
         text = event.text_area.text
         if text != self.params.system:
-            self.params = self.params.with_changes(system=text)
-            self.post_message(self.Changed("system", text))
-            self._refresh_hints()
+            self._set("system", text)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "reset":
@@ -215,23 +360,64 @@ class ParamSidebar(VerticalScroll):
 
     def _refresh_hints(self) -> None:
         info = catalog.lookup(self.params.model)
-        for name in NUMERIC:
-            spec = SPECS[name]
-            high = info.max_output if name == "max_tokens_to_sample" else spec.high
+        name = info.name if info.known else "This model"
+        self._refresh_numbers(info)
+        self._refresh_model_hint(info)
+        self._refresh_effort(info)
+        self._refresh_thinking(info, name)
+        self._refresh_cache(info, name)
+        sampling_note = self.query_one("#sampling-note", Static)
+        if not info.takes_sampling:
+            instead = "tune effort" if info.effort_levels else "use the system prompt"
+            sampling_note.update(Text(f"{name} sets its own sampling; {instead}."))
+        sampling_note.display = not info.takes_sampling
+        for key in SAMPLING:
+            field = self.query_one(f"#{key}", Input)
+            disabled = not info.takes_sampling or key in self.refused
+            if key == "top_k" and not info.takes_top_k:
+                disabled = True
+            if field.disabled != disabled:
+                field.disabled = disabled
+        rules = self.query_one("#rules", Static)
+        try:
+            choice = choose_params(self.params, info, self.refused)
+            omitted, reasons = choice.omitted, choice.reasons
+        except ParamError:
+            omitted, reasons = [], {}
+        lines = []
+        for key in omitted:
+            if key in SAMPLING and not info.takes_sampling:
+                continue  # said once, by the sampling note
+            lines.append(f"{key} will be left out: {reasons.get(key, 'not taken')}.")
+        for rule, reason in self.refused.items():
+            if rule not in omitted:
+                lines.append(f"Bedrock refused {rule} for this model ({reason.lower()}).")
+        rules.update(Text("\n".join(lines)))
+        rules.display = bool(lines)
+
+    def _refresh_numbers(self, info: catalog.ModelInfo) -> None:
+        for key in NUMERIC:
+            spec = SPECS[key]
+            high = info.max_output if key == "max_tokens_to_sample" else spec.high
             low = _number_text(spec.low)
             hint = f"{low}–{_number_text(high)}" if high is not None else f"≥ {low}"
-            default = info.defaults.get(name, getattr(SEED_DEFAULTS, name, None))
-            if name != "max_tokens_to_sample" and default is not None:
+            default = info.defaults.get(key, getattr(SEED_DEFAULTS, key, None))
+            if key != "max_tokens_to_sample" and default is not None:
                 hint += f", default {_number_text(default)}"
-            if name == "top_k" and not info.takes_top_k:
-                hint += ", unused"
-            self.query_one(f"#label-{name}", Static).update(_label(spec.label, hint))
+            unused = key in SAMPLING and not info.takes_sampling
+            if unused or (key == "top_k" and not info.takes_top_k):
+                hint = "not sent"
+            elif key in self.refused:
+                hint = "refused by Bedrock"
+            self.query_one(f"#label-{key}", Static).update(_label(spec.label, hint))
+
+    def _refresh_model_hint(self, info: catalog.ModelInfo) -> None:
         kind = {"text-completion": "text completion", "messages": "Messages API"}.get(
             info.format, "Converse"
         )
         model_hint = f"{info.name}, {kind}" if info.known else f"unknown model, {kind}"
+        entry = self.models.get(self.params.model) if self.models is not None else None
         if self.models is not None:
-            entry = self.models.get(self.params.model)
             if entry is None:
                 if not self.params.model.startswith("arn:"):
                     model_hint += "; not in your account's list"
@@ -240,11 +426,81 @@ class ParamSidebar(VerticalScroll):
             else:
                 model_hint += f"; {entry.note}"
         self.query_one("#hint-model", Static).update(Text(model_hint, style="dim"))
-        rules = self.query_one("#rules", Static)
-        try:
-            _send, omitted = choose_params(self.params, info)
-        except ParamError:
-            omitted = []
-        lines = [_WHY_OMITTED[name].format(name=info.name) for name in omitted]
-        rules.update(Text("\n".join(lines)))
-        rules.display = bool(lines)
+        lifecycle = lifecycle_line(info, entry)
+        hint = self.query_one("#hint-lifecycle", Static)
+        hint.update(Text(lifecycle))
+        hint.display = bool(lifecycle)
+
+    def _refresh_effort(self, info: catalog.ModelInfo) -> None:
+        field = self.query_one("#field-effort")
+        levels = info.effort_levels
+        field.display = bool(levels) and "effort" not in self.refused
+        if not levels:
+            return
+        select = self.query_one("#effort", Select)
+        default = info.effort_default or "high"
+        options = [(f"default ({default})", DEFAULT_EFFORT), *((level, level) for level in levels)]
+        if self._effort_levels != levels:
+            self._effort_levels = levels
+            select.set_options(options)
+        wanted = self.params.effort if self.params.effort in levels else DEFAULT_EFFORT
+        if select.value != wanted:
+            with select.prevent(Select.Changed):
+                select.value = wanted
+        hint = f"{levels[0]}–{levels[-1]}, default {default}"
+        self.query_one("#label-effort", Static).update(_label("Effort", hint))
+
+    def _refresh_thinking(self, info: catalog.ModelInfo, name: str) -> None:
+        field = self.query_one("#field-thinking")
+        field.display = info.thinking != catalog.THINKING_NONE
+        box = self.query_one("#thinking", Input)
+        always = info.thinking == catalog.THINKING_ALWAYS
+        if always:
+            hint = "always on (adaptive)"
+            if box.value != THINKING_ADAPTIVE:
+                with box.prevent(Input.Changed):
+                    box.value = THINKING_ADAPTIVE
+        elif info.thinking == catalog.THINKING_BUDGET:
+            hint = "off, or N ≥ 1024"
+        elif info.thinking == catalog.THINKING_ADAPTIVE_ONLY:
+            hint = "off or adaptive"
+        else:
+            hint = "off, adaptive or N"
+        if box.disabled != always:
+            box.disabled = always
+        shown = _thinking_text(self.params.thinking)
+        if not always and "thinking" not in self.invalid and box.value != shown:
+            with box.prevent(Input.Changed):
+                box.value = shown
+        self.query_one("#label-thinking", Static).update(_label("Thinking", hint))
+
+    def _refresh_cache(self, info: catalog.ModelInfo, name: str) -> None:
+        box = self.query_one("#cache", Checkbox)
+        supported = info.cache_min_tokens > 0 and "cache" not in self.refused
+        if box.disabled == supported:
+            box.disabled = not supported
+        if supported:
+            words = f"from {info.cache_min_tokens:,} tokens; cuts the cost of a long chat"
+        elif "cache" in self.refused:
+            words = "refused by Bedrock for this model"
+        else:
+            words = f"{name} has no prompt cache"
+        self.query_one("#hint-cache", Static).update(Text(words, style="dim"))
+
+
+def lifecycle_line(info: catalog.ModelInfo, entry: ModelEntry | None = None) -> str:
+    """'Legacy: …' / 'End of life 2026-04-28: …' for the model, or '' while it is active.
+    The account's own lifecycle (from ListFoundationModels) wins over the catalogue's."""
+    status = entry.lifecycle if entry is not None and entry.lifecycle else info.status
+    if status == "active":
+        return ""
+    words = "End of life" if status == "eol" else "Legacy"
+    when = (entry.end_of_life if entry is not None else "") or (
+        info.eol.isoformat() if info.eol else ""
+    )
+    if when:
+        words += f" {when}" if status == "eol" else f" (ends {when})"
+    replacement = catalog.replacement(info.model_id)
+    if replacement:
+        words += f"; current: {catalog.display_name(replacement)}"
+    return words
