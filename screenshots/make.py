@@ -80,6 +80,26 @@ async def sidebar_editing(pilot) -> None:
     await pilot.pause(0.2)
 
 
+async def thinking_reply(pilot) -> None:
+    """A current Claude that thinks before it answers: the thinking expanded above the reply."""
+    app = pilot.app
+    await send(pilot, "Why is the sky blue? Keep it short.")
+    await pilot.press("ctrl+g")
+    await pilot.pause(0.3)
+    app.query_one("#prompt").focus()
+
+
+async def current_model_sidebar(pilot) -> None:
+    """The sidebar for a model that sets its own sampling: Effort and Thinking instead."""
+    from textual.widgets import Select
+
+    app = pilot.app
+    app.query_one("#effort", Select).value = "medium"
+    await send(pilot, "Plan a three-day trip to Lisbon")
+    app.query_one("#effort").focus()
+    await pilot.pause(0.2)
+
+
 async def small_terminal(pilot) -> None:
     await send(pilot, "What is good about the colour blue?")
 
@@ -126,6 +146,8 @@ async def compare_mode(pilot) -> None:
 SHOTS = [
     ("streamed-reply", (120, 36), streamed_reply, None),
     ("sidebar", (120, 36), sidebar_editing, None),
+    ("thinking", (120, 40), thinking_reply, None),
+    ("current-model-sidebar", (120, 44), current_model_sidebar, None),
     ("small-80x24", (80, 24), small_terminal, None),
     ("help", (100, 30), help_screen, None),
     ("error-block", (120, 36), error_block, None),

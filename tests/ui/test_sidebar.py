@@ -141,7 +141,7 @@ async def test_model_rules_are_shown_and_applied(make_app, emulator):
         rules = app.query_one("#rules")
         assert rules.display
         assert "top_p will be left out" in rendered_text(rules)
-        assert "64000" in rendered_text(app.query_one("#label-max_tokens_to_sample"))
+        assert "64,000" in rendered_text(app.query_one("#label-max_tokens_to_sample"))
         await send(pilot, "hello")
         await wait_idle(pilot, app)
         body = emulator.requests[-1].body

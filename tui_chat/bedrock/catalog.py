@@ -19,7 +19,17 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from tui_chat.params import model_id_allowed
+from tui_chat.params import (
+    SEED_DEFAULTS,
+    Params,
+    model_id_allowed,
+)
+from tui_chat.params import (
+    THINKING_ADAPTIVE as PARAM_ADAPTIVE,
+)
+from tui_chat.params import (
+    THINKING_OFF as PARAM_OFF,
+)
 
 TEXT_COMPLETION = "text-completion"
 MESSAGES = "messages"
@@ -403,6 +413,46 @@ def cache_prices(model_id: str, price_in: float) -> tuple[float, float]:
     write = info.price_cache_write if info.price_cache_write is not None else price_in * 1.25
     read = info.price_cache_read if info.price_cache_read is not None else price_in * 0.1
     return write, read
+
+
+def model_change_notes(old: Params, new_model: str) -> tuple[dict[str, Any], list[str]]:
+    """What switching `old`'s conversation to `new_model` changes, and the words for it: the
+    values that no longer apply are dropped (or fitted to the model), the rest kept."""
+    info = lookup(new_model)
+    name = info.name if info.known else "this model"
+    changes: dict[str, Any] = {}
+    notes: list[str] = []
+    limit = info.max_output
+    if limit and old.max_tokens_to_sample > limit:
+        changes["max_tokens_to_sample"] = limit
+        notes.append(f"max tokens lowered to {limit:,}, the most {name} writes")
+    if old.effort and old.effort not in info.effort_levels:
+        changes["effort"] = ""
+        if info.effort_levels:
+            offered = ", ".join(info.effort_levels)
+            notes.append(f"effort {old.effort} dropped: {name} offers {offered}")
+        else:
+            notes.append(f"effort {old.effort} dropped: {name} takes no effort setting")
+    thinking = old.thinking
+    if thinking not in ("", PARAM_OFF):
+        if info.thinking == THINKING_NONE:
+            changes["thinking"] = ""
+            notes.append(f"thinking dropped: {name} does not think before answering")
+        elif isinstance(thinking, int) and not info.takes_budget:
+            changes["thinking"] = PARAM_ADAPTIVE
+            notes.append(f"thinking budget {thinking:,} became adaptive: {name} takes no budget")
+        elif thinking == PARAM_ADAPTIVE and not info.takes_adaptive:
+            changes["thinking"] = ""
+            notes.append(f"adaptive thinking dropped: {name} takes a budget (or off)")
+    if not info.takes_sampling:
+        changed = [
+            k
+            for k in ("temperature", "top_p", "top_k")
+            if getattr(old, k) != getattr(SEED_DEFAULTS, k)
+        ]
+        if changed:
+            notes.append(f"{', '.join(changed)} kept but not sent: {name} sets its own sampling")
+    return changes, notes
 
 
 def model_id_problem(model_id: str) -> str | None:

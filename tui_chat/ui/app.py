@@ -30,6 +30,7 @@ from textual.worker import Worker, get_current_worker
 
 from tui_chat import presets
 from tui_chat.bedrock import catalog, models
+from tui_chat.bedrock.catalog import model_change_notes
 from tui_chat.bedrock.client import likely_has_credentials
 from tui_chat.bedrock.errors import BedrockError, from_exception
 from tui_chat.bedrock.events import (
@@ -60,7 +61,7 @@ from tui_chat.ui.themes import DEFAULT_THEME, load_all
 from tui_chat.ui.widgets.conversation_list import ConversationList, ConversationPane, Entry
 from tui_chat.ui.widgets.message_view import AssistantTurn, MessageView
 from tui_chat.ui.widgets.prompt import PromptInput
-from tui_chat.ui.widgets.sidebar import ParamSidebar, lifecycle_line, model_change_notes
+from tui_chat.ui.widgets.sidebar import ParamSidebar, lifecycle_line
 
 log = logging.getLogger("tui_chat.ui")
 
@@ -948,6 +949,8 @@ class ChatApp(ToolActions, App):
             self.say("No thinking to show: this reply's model did not think before answering.")
             return
         turn.thinking.toggle()
+        if turn.thinking.expanded:
+            self.call_after_refresh(turn.thinking.scroll_visible, top=True, animate=False)
 
     def action_forget_rules(self) -> None:
         model = self.conversation.params.model

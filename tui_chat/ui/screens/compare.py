@@ -19,8 +19,8 @@ from textual.message import Message as TextualMessage
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Static
 
+from tui_chat.bedrock.catalog import model_change_notes
 from tui_chat.conversation import Message
-from tui_chat.ui.widgets.sidebar import model_change_notes
 from tui_chat.params import ParamError, Params, apply_overrides
 from tui_chat.sanitize import for_display
 from tui_chat.ui.format import describe_reply, differing, model_name, params_text

@@ -278,7 +278,9 @@ class ThinkingBlock(Static):
         if self.streaming:
             seconds = (time.monotonic() - self._started) * 1000
         if seconds is not None:
-            parts.append(f"{seconds / 1000:.0f} s")
+            parts.append(
+                f"{seconds / 1000:.1f} s" if seconds < 10_000 else f"{seconds / 1000:.0f} s"
+            )
         if self.message.thinking_redacted:
             parts.append("partly redacted by the provider" if text else "redacted by the provider")
         elif not text:
@@ -347,6 +349,8 @@ class AssistantTurn(TurnKeys, Vertical, can_focus=True):
 
     def action_toggle_thinking(self) -> None:
         self.thinking.toggle()
+        if self.thinking.expanded:
+            self.call_after_refresh(self.thinking.scroll_visible, top=True, animate=False)
 
     def _label_text(self) -> Text:
         label = Text(model_name(str(self.message.params.get("model", ""))))

@@ -21,13 +21,13 @@ from textual.suggester import SuggestFromList
 from textual.widgets import Button, Checkbox, Input, Select, Static, TextArea
 
 from tui_chat.bedrock import catalog
+from tui_chat.bedrock.catalog import model_change_notes
 from tui_chat.bedrock.formats import choose_params, thinking_problem
 from tui_chat.bedrock.models import ModelEntry
 from tui_chat.params import (
     SEED_DEFAULTS,
     SPECS,
     THINKING_ADAPTIVE,
-    THINKING_OFF,
     ParamError,
     Params,
     check_thinking,
@@ -53,44 +53,15 @@ def _number_text(value: Any) -> str:
     return str(value)
 
 
+def _hint_number(value: Any) -> str:
+    """A number for a label: large ones with thousands separators (128,000)."""
+    if isinstance(value, int) and value >= 10_000:
+        return f"{value:,}"
+    return _number_text(value)
+
+
 def _thinking_text(value: str | int) -> str:
     return f"{value}" if value != "" else ""
-
-
-def model_change_notes(old: Params, new_model: str) -> tuple[dict[str, Any], list[str]]:
-    """What switching `old`'s conversation to `new_model` changes, and the words for it: the
-    values that no longer apply are dropped (or fitted to the model), the rest kept."""
-    info = catalog.lookup(new_model)
-    name = info.name if info.known else "this model"
-    changes: dict[str, Any] = {}
-    notes: list[str] = []
-    limit = info.max_output
-    if limit and old.max_tokens_to_sample > limit:
-        changes["max_tokens_to_sample"] = limit
-        notes.append(f"max tokens lowered to {limit:,}, the most {name} writes")
-    if old.effort and old.effort not in info.effort_levels:
-        changes["effort"] = ""
-        if info.effort_levels:
-            offered = ", ".join(info.effort_levels)
-            notes.append(f"effort {old.effort} dropped: {name} offers {offered}")
-        else:
-            notes.append(f"effort {old.effort} dropped: {name} takes no effort setting")
-    thinking = old.thinking
-    if thinking not in ("", THINKING_OFF):
-        if info.thinking == catalog.THINKING_NONE:
-            changes["thinking"] = ""
-            notes.append(f"thinking dropped: {name} does not think before answering")
-        elif isinstance(thinking, int) and not info.takes_budget:
-            changes["thinking"] = THINKING_ADAPTIVE
-            notes.append(f"thinking budget {thinking:,} became adaptive: {name} takes no budget")
-        elif thinking == THINKING_ADAPTIVE and not info.takes_adaptive:
-            changes["thinking"] = ""
-            notes.append(f"adaptive thinking dropped: {name} takes a budget (or off)")
-    if not info.takes_sampling:
-        changed = [k for k in SAMPLING if getattr(old, k) != getattr(SEED_DEFAULTS, k)]
-        if changed:
-            notes.append(f"{', '.join(changed)} kept but not sent: {name} sets its own sampling")
-    return changes, notes
 
 
 class ParamSidebar(VerticalScroll):
@@ -400,7 +371,7 @@ class ParamSidebar(VerticalScroll):
             spec = SPECS[key]
             high = info.max_output if key == "max_tokens_to_sample" else spec.high
             low = _number_text(spec.low)
-            hint = f"{low}–{_number_text(high)}" if high is not None else f"≥ {low}"
+            hint = f"{low}–{_hint_number(high)}" if high is not None else f"≥ {low}"
             default = info.defaults.get(key, getattr(SEED_DEFAULTS, key, None))
             if key != "max_tokens_to_sample" and default is not None:
                 hint += f", default {_number_text(default)}"
