@@ -67,19 +67,19 @@ def record_sends(sends: list[tuple[float, str]]) -> Iterator[None]:
 
     original = server.stream_encoder
 
-    class Timed:
-        def __init__(self, inner: Any) -> None:
-            self._inner = inner
+    def timed_encoder(*args: Any, **kwargs: Any) -> Any:
+        encoder = original(*args, **kwargs)
+        token = encoder.token  # the encoder's own steps call it for every text token
 
-        def __getattr__(self, name: str) -> Any:
-            return getattr(self._inner, name)
-
-        def token(self, text: str, count: int) -> bytes:
-            frame = self._inner.token(text, count)
+        def timed(text: str, count: int) -> bytes:
+            frame = token(text, count)
             sends.append((time.monotonic(), text))
             return frame
 
-    server.stream_encoder = lambda job: Timed(original(job))
+        encoder.token = timed
+        return encoder
+
+    server.stream_encoder = timed_encoder
     try:
         yield
     finally:

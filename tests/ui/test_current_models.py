@@ -299,3 +299,24 @@ async def test_an_unknown_claude_newer_than_the_catalogue_gets_the_newest_rules(
     async with app.run_test(size=(130, 50)):
         assert app.query_one("#temperature", Input).disabled
         assert app.query_one("#field-effort").display
+
+
+async def test_the_model_picker_marks_legacy_models(make_app, emulator):
+    from textual.widgets import OptionList
+
+    from tui_chat.ui.screens.dialogs import ModelPicker
+
+    from .conftest import wait_for_screen
+
+    app = make_app()
+    async with app.run_test(size=(130, 50)) as pilot:
+        await wait_for(pilot, lambda: app.models_checked, timeout=20)
+        app.action_choose_model()
+        await wait_for_screen(pilot, ModelPicker, "OptionList")
+        options = app.screen.query_one(OptionList)
+        labels = {
+            options.get_option_at_index(n).id: str(options.get_option_at_index(n).prompt)
+            for n in range(options.option_count)
+        }
+        assert "legacy" in labels["anthropic.claude-sonnet-4-5-20250929-v1:0"]
+        assert "legacy" not in labels["anthropic.claude-sonnet-5-5"]

@@ -11,6 +11,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from tui_chat.bedrock import catalog
 from tui_chat.bedrock.models import ModelEntry
 from tui_chat.sanitize import for_display
 
@@ -125,6 +126,21 @@ class CodePicker(ModalScreen[int | None]):
         self.dismiss(None)
 
 
+def _mark_lifecycle(label: Text, info: catalog.ModelInfo, entry: ModelEntry | None) -> None:
+    """'  legacy, ends 2027-02-05' / '  end of life 2026-04-28' after a model's name (the
+    account's own lifecycle first, then the catalogue's)."""
+    status = (entry.lifecycle if entry is not None else "") or info.status
+    if status not in ("legacy", "eol"):
+        return
+    when = (entry.end_of_life if entry is not None else "") or (
+        info.eol.isoformat() if info.eol else ""
+    )
+    words = "end of life" if status == "eol" else "legacy"
+    if when:
+        words += f" {when}" if status == "eol" else f", ends {when}"
+    label.append(f"  {words}", style="italic")
+
+
 class ModelPicker(ModalScreen[str | None]):
     """Pick a model id: the account's models (marked by whether they stream text), or the
     catalog's suggestions when the account's list is not available."""
@@ -149,7 +165,9 @@ class ModelPicker(ModalScreen[str | None]):
         if self.models is None:
             heading = "Models from the catalog (your account's list is not available offline)"
             for model_id in self.fallback:
-                options.append(Option(Text(model_id), id=model_id))
+                label = Text(model_id)
+                _mark_lifecycle(label, catalog.lookup(model_id), None)
+                options.append(Option(label, id=model_id))
         else:
             heading = "Models in your account (✓ streams text)"
             ordered = sorted(self.models, key=lambda m: (not m.streams_text, m.kind, m.name))
@@ -159,6 +177,7 @@ class ModelPicker(ModalScreen[str | None]):
                 label.append(f"  {for_display(model.model_id)}", style="dim")
                 if not model.streams_text:
                     label.append(f"  ({model.note})", style="italic dim")
+                _mark_lifecycle(label, catalog.lookup(model.model_id), model)
                 options.append(Option(label, id=model.model_id, disabled=not model.streams_text))
         with Vertical():
             yield Static(Text(heading), classes="question")

@@ -253,7 +253,7 @@ class ThinkingBlock(Static):
         if not self.display:
             self.display = True
             self._started = time.monotonic()
-        if self._timer is None:
+        if self._timer is None and self.is_mounted:  # else on_mount draws it
             self._timer = self.set_timer(1.0 / STREAM_FPS, self._redraw)
 
     def _redraw(self) -> None:
@@ -262,12 +262,14 @@ class ThinkingBlock(Static):
 
     def finish(self) -> None:
         self.streaming = False
-        self.display = bool(self.message.thinking)
-        self._redraw()
+        if self.is_mounted:
+            self.display = bool(self.message.thinking)
+            self._redraw()
 
     def toggle(self) -> None:
         self.expanded = not self.expanded
-        self._redraw()
+        if self.is_mounted:
+            self._redraw()
 
     def summary(self) -> str:
         text = self.message.thinking_text
@@ -362,7 +364,10 @@ class AssistantTurn(TurnKeys, Vertical, can_focus=True):
 
     def compose(self):
         yield Static(self._label_text(), classes="turn-label")
-        yield self.thinking
+        if self.message.thinking:
+            # Mounted only when there is thinking: an idle block in every reply costs the
+            # streaming repaints time (measured: render lag 190 -> 390 ms).
+            yield self.thinking
         yield self.body
         yield Static(self._footer_text(), classes="reply-footer")
         error = Static(self._error_text(), classes="error-block")
@@ -382,6 +387,8 @@ class AssistantTurn(TurnKeys, Vertical, can_focus=True):
 
     def append_thinking(self) -> None:
         """The message's thinking grew (the message holds it)."""
+        if not self.thinking.is_mounted and self.is_mounted:
+            self.mount(self.thinking, before=self.body)
         self.thinking.grow()
 
     def finish(self) -> None:
