@@ -12,12 +12,14 @@ and saved; 141 when the reader of a piped reply went away (the partial reply is 
 from __future__ import annotations
 
 import argparse
+import functools
 import os
+import re
 import signal
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
 
 from tui_chat import __version__
 
@@ -175,14 +177,20 @@ def _global_options(subcommand: bool) -> argparse.ArgumentParser:
 
 ASK_EPILOG = """\
 The reply is written to stdout as it arrives. Piped or redirected, the text is written
-exactly as the model sent it, with nothing added (no trailing newline). On a terminal,
-control characters and escape sequences in the reply are shown as harmless symbols and a
-final newline is added if the reply lacks one.
+exactly as the model sent it, with nothing added (no trailing newline). On a terminal, each
+line is shown as it streams and then rendered as Markdown (headings, lists, emphasis,
+highlighted code blocks; --raw shows the plain text instead); control characters and escape
+sequences in the reply are shown as harmless symbols, and the reply ends with a newline.
 
 Every exchange is saved: with --session NAME_OR_ID it is appended to that conversation (an
 exact id, else a unique exact title, else a new conversation with that title) and its whole
-history is sent; without, it is saved as a new conversation. Parameters start from the
-conversation's own (or config.toml's [defaults]); flags override them and are saved with it.
+history is sent; -c/--continue does the same with the most recently updated conversation;
+without either, it is saved as a new conversation. --no-save writes nothing at all.
+Parameters start from the conversation's own (or config.toml's [defaults]); flags override
+them and are saved with it.
+
+--demo answers with the built-in demo model (no AWS needed); TUI_CHAT_DEMO_TPS sets its
+tokens per second (default 40; 0 is full speed).
 
 --stop takes one sequence per flag, with the escapes \\n \\t \\s \\\\ (\\, is a comma).
 
@@ -265,6 +273,23 @@ def build_parser() -> argparse.ArgumentParser:
         "--session",
         metavar="NAME_OR_ID",
         help="continue this conversation (id or exact title), or start one with this title",
+    )
+    ask.add_argument(
+        "-c",
+        "--continue",
+        dest="continue_last",
+        action="store_true",
+        help="continue the most recently updated conversation (as --session with its id)",
+    )
+    ask.add_argument(
+        "--no-save",
+        action="store_true",
+        help="save nothing: no conversation file, no checkpoint (not with --session or -c)",
+    )
+    ask.add_argument(
+        "--raw",
+        action="store_true",
+        help="on a terminal, show the reply as plain text instead of rendering its Markdown",
     )
 
     sessions = commands.add_parser(
@@ -457,6 +482,34 @@ def _read_prompt(args: argparse.Namespace) -> str:
     return text
 
 
+def _check_ask_flags(args: argparse.Namespace) -> None:
+    """Flags that cannot go together (exit 2 before anything is read, sent or saved)."""
+    continuing = getattr(args, "continue_last", False)
+    if continuing and args.session is not None:
+        raise UsageError(
+            "--continue and --session cannot be used together: --continue picks the most "
+            "recently updated conversation, --session names one"
+        )
+    if getattr(args, "no_save", False) and (continuing or args.session is not None):
+        flag = "--continue" if continuing else "--session"
+        raise UsageError(
+            f"--no-save cannot be used with {flag}: the exchange would not be added to the "
+            "conversation"
+        )
+
+
+def _most_recent(store: SessionStore) -> str:
+    """The id of the most recently updated conversation (for --continue)."""
+    listing = store.list()
+    if not listing.conversations:
+        unreadable = f" ({len(listing.problems)} unreadable)" if listing.problems else ""
+        raise UsageError(
+            f"--continue: there is no conversation to continue in {store.directory}"
+            f"{unreadable}; ask without -c to start one"
+        )
+    return listing.conversations[0].id
+
+
 def _flag_values(args: argparse.Namespace) -> dict[str, Any]:
     """The parameters given as flags, parsed (ParamError -> exit 2 naming the flag and range).
     Max tokens is left as typed: its range depends on the model, known only later."""
@@ -512,6 +565,255 @@ def _final_params(base: Any, given: dict[str, Any], max_tokens: str | None) -> A
     return params
 
 
+# ---------------------------------------------------------------------------------------------
+# Markdown on a terminal
+
+_FENCE_OPEN = re.compile(r"^ {0,3}(`{3,}|~{3,})\s*([^\s`]*)")
+_FENCE_CLOSE = re.compile(r"^ {0,3}(`{3,}|~{3,})\s*$")
+_TABLE_ROW = re.compile(r"^ {0,3}\|")
+CODE_THEME = "monokai"
+
+
+class _TerminalMarkdown:
+    """The reply on a terminal, rendered as Markdown line by line as it streams.
+
+    The line being written is shown raw (already neutralised by `for_display`) as its words
+    arrive; once it is complete, the raw line is erased (carriage return, cursor up over the
+    rows it wrapped onto, clear to the end of the screen) and replaced by its rendering with
+    Rich: headings, lists, emphasis, quotes, rules, links shown with their address (never as a
+    terminal hyperlink). Lines inside a fenced code block are highlighted with the fence's
+    language (the whole block so far is highlighted, so strings and comments that span lines
+    come out right). Table rows stay raw until the table ends, then the table is drawn whole.
+    Model text is never read as Rich markup: it only ever reaches `rich.markdown.Markdown`,
+    `Syntax` or `Text`. A line too tall to move back over (taller than the screen) is left raw.
+    """
+
+    def __init__(self, out: Any) -> None:
+        self.out = out
+        self.line = ""  # the current line, shown raw so far
+        self.table: list[str] = []  # table rows shown raw, drawn when the table ends
+        self.table_rows = 0  # the screen rows they take
+        self.table_raw = False  # this table stays raw (part of it could not be moved back over)
+        self.fence: tuple[str, int, str] | None = None  # (character, length, language)
+        self.code: list[str] = []  # the open code block's lines so far
+
+    @functools.cached_property
+    def console(self) -> Any:
+        """Rich's console on the same stream (made on first use: Rich takes a moment to
+        import). Model text never reaches it as a string to parse, only as renderables."""
+        from rich.console import Console
+
+        return Console(
+            file=self.out,
+            force_terminal=True,
+            highlight=False,
+            markup=False,
+            emoji=False,
+            soft_wrap=False,
+        )
+
+    # -- input
+
+    def feed(self, text: str) -> None:
+        *complete, rest = text.split("\n")
+        for piece in complete:
+            self._complete(self.line + piece, shown=self.line)
+            self.line = ""
+        if rest:
+            self.out.write(rest)
+            self.line += rest
+        self.out.flush()
+
+    def close(self, render: bool = True) -> None:
+        """End the reply: render (or, interrupted, leave raw) what is still raw, and leave the
+        cursor at the start of a line."""
+        if self.line:
+            if render:
+                self._complete(self.line, shown=self.line)
+            else:
+                self.out.write("\x1b[0m\n")  # interrupted: no style left on, a fresh line
+            self.line = ""
+        if self.table and render:
+            self._draw_table()
+        self.table, self.table_rows = [], 0
+        self.out.flush()
+
+    # -- screen
+
+    def _size(self) -> tuple[int, int]:
+        try:
+            columns, lines = os.get_terminal_size(self.out.fileno())
+        except (OSError, ValueError, AttributeError):
+            columns, lines = 0, 0
+        return columns or 80, lines or 24
+
+    @staticmethod
+    def rows(text: str, columns: int) -> int:
+        """The screen rows `text` (one line, no newline) takes when written from column 0 of a
+        terminal `columns` wide that wraps at the margin (wide characters take two cells)."""
+        from rich.cells import get_character_cell_size
+
+        rows, column = 1, 0
+        for char in text:
+            if char == "\t":
+                column = min((column // 8 + 1) * 8, columns - 1)
+                continue
+            width = get_character_cell_size(char)
+            if column + width > columns:
+                rows += 1
+                column = 0
+            column += width
+        return rows
+
+    def _complete(self, line: str, shown: str) -> None:
+        columns, lines = self._size()
+        table_row = self.fence is None and _TABLE_ROW.match(line) is not None
+        if shown:
+            rows = self.rows(shown, columns)
+            if rows >= lines:  # its top has scrolled away: it stays raw, and so does the
+                self.out.write(line[len(shown) :] + "\n")  # table above it (or its own)
+                self.table, self.table_rows, self.table_raw = [], 0, table_row
+                self._track_fence(line)
+                return
+            self.out.write("\r" + (f"\x1b[{rows - 1}A" if rows > 1 else "") + "\x1b[J")
+        if table_row:
+            self.out.write(line + "\n")
+            if not self.table_raw:
+                self.table.append(line)
+                self.table_rows += self.rows(line, columns)
+            return
+        self.table_raw = False
+        if self.table:
+            self._draw_table()
+        self._emit(self._render(line, columns), columns)
+
+    def _draw_table(self) -> None:
+        columns, lines = self._size()
+        rows, table = self.table_rows, self.table
+        self.table, self.table_rows = [], 0
+        if rows >= lines:
+            return  # taller than the screen: it stays raw
+        self.out.write(f"\r\x1b[{rows}A\x1b[J")
+        self._emit(self._markdown("\n".join(table), columns), columns)
+
+    def _emit(self, lines: list[list[Any]], columns: int) -> None:
+        from rich.segment import Segment, Segments
+
+        self.console.width = columns
+        segments = [segment for line in lines for segment in (*line, Segment.line())]
+        self.console.print(Segments(segments), end="")
+
+    # -- rendering
+
+    def _track_fence(self, line: str) -> bool:
+        """Follow code fences; True when `line` is a fence (opening or closing)."""
+        if self.fence is None:
+            opened = _FENCE_OPEN.match(line)
+            if opened is None:
+                return False
+            marks = opened.group(1)
+            self.fence = (marks[0], len(marks), opened.group(2))
+            self.code = []
+            return True
+        closed = _FENCE_CLOSE.match(line)
+        if closed and closed.group(1)[0] == self.fence[0] and len(closed.group(1)) >= self.fence[1]:
+            self.fence = None
+            self.code = []
+            return True
+        self.code.append(line)
+        return False
+
+    def _render(self, line: str, columns: int) -> list[list[Any]]:
+        from rich.segment import Segment
+        from rich.syntax import Syntax
+
+        in_code = self.fence is not None
+        if self._track_fence(line):  # a fence: a row of the code block's background
+            background = Syntax.get_theme(CODE_THEME).get_background_style()
+            return [[Segment(" " * columns, background)]]
+        if in_code:
+            language = self.fence[2] if self.fence else ""
+            code = Syntax(
+                "\n".join(self.code),
+                language or "text",
+                theme=CODE_THEME,
+                line_range=(len(self.code), len(self.code)),
+                word_wrap=True,
+                padding=(0, 1),
+            )
+            return self._lines(code, columns) or [[]]
+        if not line.strip():
+            return [[]]
+        expanded = line.expandtabs(4)
+        body = expanded.lstrip(" ")
+        indent = min(len(expanded) - len(body), columns // 2)
+        lines = self._markdown(body, columns - indent)
+        if indent:
+            lines = [[Segment(" " * indent), *row] for row in lines]
+        return lines
+
+    def _markdown(self, text: str, columns: int) -> list[list[Any]]:
+        """`text` rendered as Markdown (rows of segments); as plain text when Markdown would
+        hide some of it (HTML, link definitions) or show nothing."""
+        from rich.text import Text
+
+        markdown = _markdown_type()(text, code_theme=CODE_THEME, hyperlinks=False)
+        if not _has_html(markdown.parsed):
+            lines = self._lines(markdown, columns)
+            if lines:
+                return lines
+        return self._lines(Text(text), columns) or [[]]
+
+    def _lines(self, renderable: Any, columns: int) -> list[list[Any]]:
+        """Rendered rows, without blank rows around them or padding at their ends."""
+        options = self.console.options.update(width=max(columns, 1))
+        rows = [_trim(row) for row in self.console.render_lines(renderable, options, pad=False)]
+        while rows and not rows[0]:
+            rows.pop(0)
+        while rows and not rows[-1]:
+            rows.pop()
+        return rows
+
+
+def _trim(row: list[Any]) -> list[Any]:
+    """A row without the blank padding Rich adds at its end (coloured backgrounds are kept)."""
+    row = list(row)
+    while row:
+        last = row[-1]
+        if last.style is not None and last.style.bgcolor is not None:
+            break
+        text = last.text.rstrip()
+        if text:
+            row[-1] = last._replace(text=text)
+            break
+        row.pop()
+    return row
+
+
+def _has_html(tokens: list[Any]) -> bool:
+    return any(t.type.startswith("html") or _has_html(t.children or []) for t in tokens)
+
+
+@functools.cache
+def _markdown_type() -> Any:
+    """rich.markdown.Markdown with every heading on the left (made on first use: Rich is
+    imported only when a reply is rendered)."""
+    from rich.markdown import Heading, Markdown
+
+    class LeftHeading(Heading):
+        """Headings on the left, as a terminal reader expects (Rich centres the first level)."""
+
+        LEVEL_ALIGN = dict.fromkeys(("h1", "h2", "h3", "h4", "h5", "h6"), "left")
+
+    class TerminalMarkdown(Markdown):
+        elements: ClassVar[dict[str, type[Any]]] = {
+            **Markdown.elements,
+            "heading_open": LeftHeading,
+        }
+
+    return TerminalMarkdown
+
+
 class _Ask:
     """One `ask`: everything it needs to finish cleanly however it is stopped."""
 
@@ -525,6 +827,12 @@ class _Ask:
         self.demo: Any = None
         self.parts: list[str] = []
         self.tty = _isatty(sys.stdout)
+        self.persist = not getattr(args, "no_save", False)
+        # On a terminal, the reply is rendered as Markdown line by line (not with --raw, nor on
+        # a terminal that cannot move its cursor).
+        self.markdown: _TerminalMarkdown | None = None
+        if self.tty and not getattr(args, "raw", False) and os.environ.get("TERM") != "dumb":
+            self.markdown = _TerminalMarkdown(sys.stdout)
         self.pending_cr = ""
         self.last_char = "\n"
         self.wrote = False
@@ -541,7 +849,7 @@ class _Ask:
         if self.settings.demo:
             from tui_chat.demo import Demo
 
-            self.demo = Demo()
+            self.demo = Demo.from_environment()  # TUI_CHAT_DEMO_TPS, as in the app
             return self.demo.engine(self.settings)
         from tui_chat.bedrock import BedrockError, Engine
         from tui_chat.bedrock import client as clients
@@ -567,19 +875,30 @@ class _Ask:
         from tui_chat.params import ParamError
 
         args = self.args
+        _check_ask_flags(args)
         given = _flag_values(args)
         prompt = _read_prompt(args)
         self.store = store = _store(self.settings)
 
         session = args.session
         conversation: Conversation | None = None
-        if session is not None:
+        if getattr(args, "continue_last", False):
+            conversation = _load(store, _most_recent(store))
+            session = conversation.id
+        elif session is not None:
             if not session.strip():
                 raise UsageError("--session: give a conversation id or title")
             found = _find(store, session)
             if found is not None:
                 conversation = _load(store, found)
-        base = conversation.params if conversation is not None else self.settings.defaults
+        if conversation is not None:
+            base = conversation.params
+        elif self.settings.demo:
+            from tui_chat.demo import demo_defaults
+
+            base = demo_defaults(self.settings)  # the model the app uses in demo mode
+        else:
+            base = self.settings.defaults
         params = _final_params(base, given, args.max_tokens)
 
         user = Message(role="user", content=prompt)
@@ -755,18 +1074,29 @@ class _Ask:
             text = for_display(text)
         if not text:
             return
-        sys.stdout.write(text)
-        sys.stdout.flush()
+        if self.markdown is not None and self.tty:
+            self.markdown.feed(text)
+        else:
+            sys.stdout.write(text)
+            sys.stdout.flush()
         self.wrote = True
         self.last_char = text[-1]
 
-    def end_line(self) -> None:
-        """On a terminal, finish the reply's last line (piped output is left exact)."""
+    def end_line(self, render: bool = True) -> None:
+        """On a terminal, finish the reply's last line (piped output is left exact): rendered
+        as Markdown, unless `render` is False (interrupted: what is raw stays raw)."""
         if not self.tty:
             return
         if self.pending_cr:
             self.pending_cr = ""
             self.write("\r")  # shown as a symbol; nothing left to pair it with
+        if self.markdown is not None:
+            try:
+                self.markdown.close(render)
+            except (OSError, ValueError):
+                pass
+            self.last_char = "\n"
+            return
         if self.wrote and self.last_char != "\n":
             try:
                 sys.stdout.write("\n")
@@ -779,6 +1109,8 @@ class _Ask:
         from tui_chat.sanitize import storable
 
         assert self.reply is not None and self.conversation is not None and self.store
+        if not self.persist:
+            return
         self.reply.content = storable("".join(self.parts))
         try:
             self.store.checkpoint(self.conversation.id, self.reply)
@@ -795,6 +1127,9 @@ class _Ask:
         try:
             if not self.added:
                 self._complete(status, stop, error)
+            if not self.persist:
+                self.saved = True  # done: --no-save writes nothing
+                return
             self._save("save the reply to")
             self.saved = True
             assert self.store is not None
@@ -836,6 +1171,8 @@ class _Ask:
         from tui_chat.store import StoreError
 
         assert self.store is not None and self.conversation is not None
+        if not self.persist:
+            return
         original = self.conversation.id
         try:
             result = self.store.save(self.conversation)
@@ -886,15 +1223,16 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
             pass
     try:
         code = run.run()
-        if run.conversation is not None and args.session is None:
+        named = args.session is not None or getattr(args, "continue_last", False)
+        if run.conversation is not None and run.persist and not named:
             _note(f"saved as {run.conversation.id}")
         return code
     except (KeyboardInterrupt, _Terminated) as stop:
         for signum in previous:
             signal.signal(signum, signal.SIG_IGN)
         run.interrupted()
-        run.end_line()
-        if run.conversation is not None and run.saved:
+        run.end_line(render=False)
+        if run.conversation is not None and run.saved and run.persist:
             _note(f"interrupted; the partial reply was saved in {run.conversation.id}")
         return EXIT_TERMINATED if isinstance(stop, _Terminated) else EXIT_INTERRUPTED
     except BrokenPipeError:
@@ -903,7 +1241,7 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
         run.interrupted()
         return EXIT_BROKEN_PIPE
     except Failure:
-        if run.conversation is not None and run.saved:
+        if run.conversation is not None and run.saved and run.persist:
             _note(f"saved as {run.conversation.id}")
         raise
     except UsageError:
@@ -916,7 +1254,7 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
             run.log.exception("unexpected error")
         bug = BedrockError("unknown", detail=f"{type(error).__name__}: {error}")
         run.interrupted("error", bug)
-        run.end_line()
+        run.end_line(render=False)
         raise Failure(
             f"unexpected error: {type(error).__name__}: {error} (run with --debug and see "
             f"{settings.paths.log_file})"

@@ -7,13 +7,17 @@ machine's AWS configuration is seen.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import pty
+import re
 import select
 import signal
 import stat
+import struct
 import subprocess
 import sys
+import termios
 import time
 import tomllib
 from pathlib import Path
@@ -21,8 +25,11 @@ from pathlib import Path
 import pytest
 
 from tests.cli_result import Result, read_terminal
+from tui_chat.bedrock import catalog
 from tui_chat.bedrock.errors import BedrockError
+from tui_chat.cli import _TerminalMarkdown
 from tui_chat.conversation import Conversation, Message
+from tui_chat.demo import DEMO_REGION
 from tui_chat.emulator import Fault
 from tui_chat.export import to_markdown
 from tui_chat.params import Params
@@ -472,10 +479,14 @@ def test_demo_works_on_a_fresh_machine_with_no_aws_configuration(cli):
     assert result.err == b""
     assert result.stdout.startswith(BADGE)
     assert "“hello”" in result.stdout
-    reply = cli.only_session()["messages"][1]
+    session = cli.only_session()
+    reply = session["messages"][1]
     assert reply["status"] == "complete"
     assert reply["content"] == result.stdout
     assert cli.emulator.requests == []  # the demo runs its own emulator in the process
+    # The model the app uses in demo mode (the demo region's default), not a global. profile.
+    assert session["params"]["model"] == DEFAULT == catalog.default_model(DEMO_REGION)
+    assert reply["params"]["model"] == DEFAULT
 
 
 def test_global_options_are_accepted_after_the_subcommand(cli, tmp_path):
@@ -506,6 +517,101 @@ def test_global_options_are_accepted_after_the_subcommand(cli, tmp_path):
         listed = cli.run(*args)
         assert listed.code == 0, listed.stderr
         assert listed.stdout.startswith(path.stem), args
+
+
+def test_demo_pace_follows_tui_chat_demo_tps(cli):
+    # 10 tokens at 5 a second take 2 s (at the default 40 a second, a quarter of that).
+    started = time.monotonic()
+    slow = cli.run(
+        "ask",
+        "--demo",
+        "--model",
+        CLAUDE,
+        "--max-tokens",
+        "10",
+        "hi",
+        env=minimal_env(TUI_CHAT_DEMO_TPS="5"),
+    )
+    assert slow.code == 0, slow.stderr
+    assert time.monotonic() - started >= 1.8
+    # 0 is full speed: 3000 words (75 s at 40 a second) in a moment.
+    started = time.monotonic()
+    fast = cli.run(
+        "ask",
+        "--demo",
+        "--model",
+        CLAUDE,
+        "Write 3000 words about the sea",
+        env=minimal_env(TUI_CHAT_DEMO_TPS="0"),
+    )
+    assert fast.code == 0, fast.stderr
+    assert time.monotonic() - started < 20
+    assert 2900 <= len(fast.stdout.split()) <= 3030  # a long reply, as asked
+    assert "## Part 1: " in fast.stdout
+
+
+# ---------------------------------------------------------------------------------------------
+# ask -c/--continue and --no-save
+
+
+def test_continue_adds_to_the_most_recently_updated_conversation(cli):
+    line = assert_one_line_error(cli.run("ask", "-c", "Hello"), 2)
+    assert "--continue: there is no conversation to continue" in line
+    assert cli.emulator.requests == [] and cli.files() == []
+
+    store = cli.store()
+    older = _conversation(store, "Older", 1, "old question", "old answer")
+    newer = _conversation(store, "Newer", 2, "new question", "new answer")
+    for n, flag in enumerate(("-c", "--continue")):
+        result = cli.run("ask", flag, "--max-tokens", "5", f"Follow-up {n}")
+        assert result.code == 0, result.stderr
+    first, second = cli.emulator.requests
+    turns = [(m["role"], m["content"][0]["text"]) for m in first.body["messages"]]
+    assert turns == [
+        ("user", "new question"),
+        ("assistant", "new answer"),
+        ("user", "Follow-up 0"),
+    ]
+    assert len(second.body["messages"]) == 5
+    assert len(store.load(newer).messages) == 6
+    assert len(store.load(older).messages) == 2
+    assert len(cli.files()) == 2
+
+    line = assert_one_line_error(cli.run("ask", "-c", "--session", "Older", "Hi"), 2)
+    assert "--continue and --session cannot be used together" in line
+    assert len(cli.emulator.requests) == 2
+
+
+def test_no_save_writes_nothing(cli):
+    result = cli.run("ask", "--no-save", "--model", CLAUDE, "--max-tokens", "8", "Hello")
+    assert result.code == 0, result.stderr
+    assert result.stdout.startswith(BADGE)
+    assert not cli.sessions_dir.exists() or not any(cli.sessions_dir.iterdir())
+    for flags in (["--session", "Notes"], ["-c"], ["--continue"]):
+        line = assert_one_line_error(cli.run("ask", "--no-save", *flags, "Hello"), 2)
+        assert line.startswith("tui-chat: --no-save cannot be used with --"), line
+    assert len(cli.emulator.requests) == 1
+
+
+def test_no_save_writes_no_checkpoint_and_saves_no_interrupted_reply(
+    paced_emulator, isolated_environment
+):
+    cli = Cli(paced_emulator, isolated_environment)
+    paced_emulator.add_fault(Fault("long_reply", tokens=400))  # 20 s at 20 a second
+    proc = cli.popen("ask", "--no-save", "--model", CLAUDE, "Tell me a long story")
+    try:
+        read_some(proc, 40)
+        time.sleep(2.5)  # past a checkpoint (every 2 s)
+        assert not cli.sessions_dir.exists() or not any(cli.sessions_dir.iterdir())
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=15)
+    finally:
+        paced_emulator.clear_faults()
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, err
+    assert err == b""
+    assert not cli.sessions_dir.exists() or not any(cli.sessions_dir.iterdir())
 
 
 # ---------------------------------------------------------------------------------------------
@@ -585,7 +691,16 @@ def test_terminal_output_neutralises_escape_sequences(cli):
     primary, secondary = pty.openpty()
     try:
         proc = subprocess.Popen(
-            [str(TUI_CHAT), "ask", "--model", CLAUDE, "--max-tokens", "12", f"Say {ESCAPES}"],
+            [
+                str(TUI_CHAT),
+                "ask",
+                "--raw",  # the text as it streamed, without Markdown rendering
+                "--model",
+                CLAUDE,
+                "--max-tokens",
+                "12",
+                f"Say {ESCAPES}",
+            ],
             stdin=subprocess.DEVNULL,
             stdout=secondary,
             stderr=subprocess.PIPE,
@@ -606,6 +721,172 @@ def test_terminal_output_neutralises_escape_sequences(cli):
     saved = cli.only_session()["messages"][1]["content"]
     assert ESCAPES in saved  # the session keeps the exact text
     assert shown == saved.replace("\x1b", "␛").replace("\x07", "␇") + "\n"
+
+
+MARKDOWN_REPLY = (
+    "# Plan for today\n"
+    "\n"
+    "Some **bold** words, *emphasis* and `code`.\n"
+    "\n"
+    "- first item\n"
+    "- second item\n"
+    "\n"
+    "```python\n"
+    "def greet(name):\n"
+    '    """Say hello\n'
+    '    politely."""\n'
+    "    return name\n"
+    "```\n"
+    "\n"
+    "Literal [bold]markup[/bold] :smile: stays, a [link](https://evil.example/x) shows its "
+    f"address, and {ESCAPES} is shown, not obeyed.\n"
+    "\n"
+    "| Name | Value |\n"
+    "|------|-------|\n"
+    "| alpha | 1 |\n"
+    "\n"
+    "The end."
+)
+
+
+def screen(data: bytes, columns: int) -> list[str]:
+    """What a terminal `columns` wide shows (scrollback included) after `data`: text, CR, LF,
+    wrapping at the margin, cursor up (CSI A) and erase below (CSI J); colours (CSI m) are
+    ignored. Any other control sequence or control character fails the test."""
+    lines: list[list[str]] = [[]]
+    row = col = 0
+    for match in re.finditer(r"\x1b\[([0-9;?]*)([A-Za-z])|(.)", data.decode("utf-8"), re.S):
+        params, command, char = match.groups()
+        if command == "A":
+            row = max(0, row - int(params or 1))
+        elif command == "J":
+            assert params in ("", "0"), match.group()
+            del lines[row + 1 :]
+            del lines[row][col:]
+        elif command:
+            assert command == "m", match.group()
+        elif char == "\r":
+            col = 0
+        elif char == "\n":
+            row += 1
+        else:
+            assert ord(char) >= 0x20 and char != "\x7f", repr(char)
+            if col >= columns:
+                row, col = row + 1, 0
+            while len(lines) <= row:
+                lines.append([])
+            line = lines[row]
+            line.extend(" " * (col - len(line)))
+            line[col : col + 1] = [char]
+            col += 1
+        while len(lines) <= row:
+            lines.append([])
+    return ["".join(line).rstrip() for line in lines]
+
+
+def run_on_terminal(cli: Cli, *args: str, columns: int = 80, rows: int = 200) -> Result:
+    """tui-chat with stdout on a pseudo-terminal of that size (stderr piped)."""
+    primary, secondary = pty.openpty()
+    fcntl.ioctl(secondary, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
+    try:
+        proc = subprocess.Popen(
+            [str(TUI_CHAT), *args],
+            stdin=subprocess.DEVNULL,
+            stdout=secondary,
+            stderr=subprocess.PIPE,
+            env=dict(cli.env, TERM="xterm-256color"),
+        )
+        os.close(secondary)
+        secondary = -1
+        data = read_terminal(primary)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        os.close(primary)
+        if secondary >= 0:
+            os.close(secondary)
+    return Result(proc.returncode, data, err)
+
+
+def test_a_reply_on_a_terminal_is_rendered_as_markdown(cli):
+    cli.emulator.add_fault(Fault("scripted_reply", text=MARKDOWN_REPLY))
+    result = run_on_terminal(cli, "ask", "--model", CLAUDE, "Plan my day")
+    assert result.code == 0, result.stderr
+    shown = screen(result.out, 80)
+    flat = "\n".join(shown)
+    assert "Plan for today" in shown  # a heading, without its "#"
+    assert not any(line.lstrip().startswith(("#", "```", "|--")) for line in shown), flat
+    assert "Some bold words, emphasis and code." in shown
+    assert " • first item" in shown and " • second item" in shown
+    assert any(line.strip() == "def greet(name):" for line in shown), flat
+    assert "**" not in flat
+    # Model text is never markup, and a link is never a terminal hyperlink.
+    assert "[bold]markup[/bold] :smile:" in flat
+    assert "link (https://evil.example/x)" in flat
+    assert b"\x1b]" not in result.out
+    assert "␛[31mRED␛[0m␇" in flat  # control characters neutralised as before
+    assert any("Name" in line and "Value" in line for line in shown)
+    assert any(set(line.strip()) == {"─"} for line in shown)  # the table's rule
+    assert shown[-2:] == ["The end.", ""]  # the cursor ends on a line of its own
+    # Colours and styles come from the renderer: the code is highlighted, the heading bold.
+    assert re.search(rb"\x1b\[[0-9;]*m\s*def", result.out)
+    assert re.search(rb"\x1b\[[0-9;]*1[0-9;]*mPlan for today", result.out)
+    # The session keeps the exact text, and piped output is the text, byte for byte.
+    assert cli.only_session()["messages"][1]["content"] == MARKDOWN_REPLY
+    cli.emulator.add_fault(Fault("scripted_reply", text=MARKDOWN_REPLY))
+    piped = cli.run("ask", "--model", CLAUDE, "Plan my day")
+    assert piped.code == 0 and piped.out == MARKDOWN_REPLY.encode("utf-8")
+
+
+def test_markdown_replaces_each_line_as_it_completes_while_streaming(
+    paced_emulator, isolated_environment
+):
+    # At 20 tokens a second each line is first shown word by word, then replaced by its
+    # rendering; on a narrow terminal the raw line wraps and all its rows are replaced.
+    cli = Cli(paced_emulator, isolated_environment)
+    paced_emulator.add_fault(Fault("scripted_reply", text=MARKDOWN_REPLY))
+    try:
+        result = run_on_terminal(cli, "ask", "--model", CLAUDE, "Plan my day", columns=40)
+    finally:
+        paced_emulator.clear_faults()
+    assert result.code == 0, result.stderr
+    assert b"Some **bold** words," in result.out  # what a person saw arrive
+    # ... then replaced in place: back over the rows the raw line wrapped onto, erased below.
+    assert re.search(rb"\r\x1b\[[2-9]A\x1b\[J", result.out)
+    shown = screen(result.out, 40)
+    flat = " ".join(shown)
+    assert "**" not in flat and "Plan for today" in shown
+    assert flat.count("markup[/bold]") == 1 and flat.count("The end.") == 1
+    assert "Literal [bold]markup[/bold] :smile:" in shown  # wrapped at words, 40 wide
+    assert all(len(line) <= 40 for line in shown)
+
+
+def test_a_line_taller_than_the_screen_stays_raw(paced_emulator, isolated_environment):
+    # Its first rows have scrolled out of reach: it is left as it streamed, whole and once.
+    cli = Cli(paced_emulator, isolated_environment)
+    paragraph = " ".join(f"word{n:02}" for n in range(24))  # 8 rows of 20 on a 4-row screen
+    paced_emulator.add_fault(Fault("scripted_reply", text=f"# Title\n\n{paragraph}\n\n*end*"))
+    try:
+        result = run_on_terminal(cli, "ask", "--model", CLAUDE, "Hi", columns=20, rows=4)
+    finally:
+        paced_emulator.clear_faults()
+    assert result.code == 0, result.stderr
+    shown = screen(result.out, 20)
+    assert shown[:2] == ["Title", ""]
+    assert "".join(shown).replace(" ", "").count(paragraph.replace(" ", "")) == 1
+    assert shown[-2:] == ["end", ""]
+    # Never a move above the top of the screen, and the paragraph was written only once.
+    assert all(int(n) < 4 for n in re.findall(rb"\x1b\[(\d+)A", result.out))
+    assert result.out.count(b"word23") == 1
+
+
+def test_raw_rows_are_counted_as_the_terminal_wraps_them():
+    rows = _TerminalMarkdown.rows
+    assert rows("", 80) == 1
+    assert rows("a" * 80, 80) == 1  # the cursor waits at the margin
+    assert rows("a" * 81, 80) == 2
+    assert rows("你" * 40, 80) == 1 and rows("你" * 41, 80) == 2
+    assert rows("a" * 79 + "你", 80) == 2  # a wide character does not split at the margin
+    assert rows("\t" * 20, 80) == 1  # tabs stop at the margin
 
 
 # ---------------------------------------------------------------------------------------------
@@ -752,6 +1033,8 @@ def test_version_and_help(cli):
     result = cli.run("ask", "--help")
     assert result.code == 0
     assert "--stop SEQ" in result.stdout and "--session NAME_OR_ID" in result.stdout
+    assert "-c, --continue" in result.stdout and "--no-save" in result.stdout
+    assert "--raw" in result.stdout and "TUI_CHAT_DEMO_TPS" in result.stdout
     assert "Exit status" in result.stdout
 
 

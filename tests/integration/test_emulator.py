@@ -24,8 +24,12 @@ from botocore.config import Config
 from botocore.eventstream import ChecksumMismatch, EventStreamBuffer
 from botocore.exceptions import ClientError, EventStreamError
 
+from tui_chat.bedrock.formats import CONTINUE_PROMPT
 from tui_chat.emulator import Emulator, Fault
+from tui_chat.emulator import catalog as emulator_catalog
 from tui_chat.emulator.__main__ import parse_fault
+from tui_chat.emulator.demo_model import generate
+from tui_chat.emulator.parsing import parse_invoke
 
 HAIKU45 = "anthropic.claude-haiku-4-5-20251001-v1:0"  # inference profiles only, one-of sampling
 HAIKU45_US = "us." + HAIKU45  # the everyday Claude model of these tests (Messages API)
@@ -33,6 +37,7 @@ HAIKU45_GLOBAL = "global." + HAIKU45
 SONNET4_US = "us.anthropic.claude-sonnet-4-20250514-v1:0"  # takes temperature with top_p
 SONNET45 = "anthropic.claude-sonnet-4-5-20250929-v1:0"  # inference profiles only, 4.5 rules
 SONNET45_US = "us." + SONNET45
+SONNET55_US = "us.anthropic.claude-sonnet-5-5"  # takes no prefill, thinks always
 HAIKU3 = "anthropic.claude-3-haiku-20240307-v1:0"  # end of life: the runtime answers 404
 CLAUDE_V2 = "anthropic.claude-v2"
 LLAMA = "meta.llama3-1-70b-instruct-v1:0"
@@ -653,13 +658,23 @@ def test_converse_top_k_only_where_the_family_takes_it(emulator_runtime):
 # The demo model: determinism, parameters, limits
 
 
-def test_demo_model_is_deterministic_and_reacts_to_parameters(emulator_runtime):
+def test_demo_model_is_deterministic_and_reacts_to_parameters(emulator, emulator_runtime):
     def text(**params):  # Claude Sonnet 4 takes temperature, top_p and top_k together
         return messages_text(invoke_events(emulator_runtime, SONNET4_US, messages_body(**params)))
 
-    assert text(temperature=1.0) == text(temperature=1.0)
+    # The same request again (regenerate) is worded anew, in a set order: a cleared request
+    # log starts again from the first wording, which is the demo model's reply to the request.
+    replies = [text(temperature=1.0) for _ in range(3)]
+    assert len(set(replies)) == 3
+    recorded = emulator.requests[0]
+    emulator.requests.clear()
+    assert [text(temperature=1.0) for _ in range(3)] == replies
+    model = emulator_catalog.resolve(recorded.model_id).model
+    job = parse_invoke(model, json.dumps(recorded.body).encode(), streaming=True)
+    assert generate(job.prompt).text == replies[0]
+    emulator.requests.clear()
     plain = text(temperature=0.0)
-    assert plain == text(temperature=0.0)
+    assert plain == text(temperature=0.0) == text(temperature=0.0)  # plain every time
     assert plain.split("\n\n")[1] == "Hello! You wrote: “Hello there”"
     assert text(temperature=1.0) != plain
     assert text(temperature=0.7) != text(temperature=1.0)
@@ -727,6 +742,80 @@ def test_stop_sequences(emulator_runtime):
     events = invoke_events(emulator_runtime, CLAUDE_V2, legacy_body(stop_sequences=[stop]))
     assert (events[-1]["stop_reason"], events[-1]["stop"]) == ("stop_sequence", stop)
     assert "demo" not in "".join(e["completion"] for e in events).split("built-in")[-1]
+
+
+def answer_text(events):
+    """The text of an InvokeModelWithResponseStream reply (thinking left out)."""
+    return "".join(
+        e["delta"]["text"]
+        for e in events
+        if e["type"] == "content_block_delta" and e["delta"]["type"] == "text_delta"
+    )
+
+
+def test_demo_model_continues_a_reply_cut_at_max_tokens_from_a_prefill(emulator_runtime):
+    ask = [{"role": "user", "content": "Tell me about the sea"}]
+    full = messages_text(invoke_events(emulator_runtime, HAIKU45_US, messages_body(messages=ask)))
+    cut = messages_text(
+        invoke_events(emulator_runtime, HAIKU45_US, messages_body(messages=ask, max_tokens=17))
+    )
+    # The client sends the partial reply back as the final assistant turn, trimmed.
+    partial = cut.rstrip()
+    resumed = [*ask, {"role": "assistant", "content": partial}]
+    events = invoke_events(emulator_runtime, HAIKU45_US, messages_body(messages=resumed))
+    rest = messages_text(events)
+    assert events[-2]["delta"]["stop_reason"] == "end_turn"
+    assert partial + rest == full  # no restart, no repetition, nothing glued on
+    # Cut in the middle of a word, it finishes the word.
+    at = full.index("demo model") + len("de")
+    resumed = [*ask, {"role": "assistant", "content": full[:at]}]
+    rest = messages_text(
+        invoke_events(emulator_runtime, HAIKU45_US, messages_body(messages=resumed))
+    )
+    assert rest.startswith("mo model") and full[:at] + rest == full
+
+
+def test_demo_model_continues_when_asked_by_a_user_turn(emulator_runtime):
+    # A model that takes no prefill gets the partial reply, then a user turn asking to go on.
+    ask = [{"role": "user", "content": "Tell me about the sea"}]
+    events = invoke_events(emulator_runtime, SONNET55_US, messages_body(messages=ask))
+    full = answer_text(events)
+    texts = sum(1 for e in events if e["type"] == "content_block_delta" and "text" in e["delta"])
+    thinking = events[-2]["usage"]["output_tokens"] - texts  # it always thinks first
+    body = messages_body(messages=ask, max_tokens=thinking + 30)
+    cut = answer_text(invoke_events(emulator_runtime, SONNET55_US, body))
+    assert cut and full.startswith(cut) and len(cut) < len(full)
+    resumed = [
+        *ask,
+        {"role": "assistant", "content": cut.rstrip()},
+        {"role": "user", "content": CONTINUE_PROMPT},
+    ]
+    events = invoke_events(emulator_runtime, SONNET55_US, messages_body(messages=resumed))
+    assert cut.rstrip() + answer_text(events) == full
+    assert events[-2]["delta"]["stop_reason"] == "end_turn"
+
+
+def test_demo_model_writes_about_n_words_when_asked(emulator_runtime):
+    events = converse_events(
+        emulator_runtime,
+        HAIKU45_US,
+        text="Write 1500 words about lighthouses",
+        inferenceConfig={"maxTokens": 8000},
+    )
+    text = converse_text(events)
+    assert 1450 <= len(text.split()) <= 1515
+    assert "about 1,500 words about lighthouses" in text
+    assert events[-2] == {"messageStop": {"stopReason": "end_turn"}}
+    # Max tokens still cuts it, as it does any reply.
+    events = converse_events(
+        emulator_runtime,
+        HAIKU45_US,
+        text="Write 1500 words about lighthouses",
+        inferenceConfig={"maxTokens": 400},
+    )
+    assert text.startswith(converse_text(events))
+    assert events[-2] == {"messageStop": {"stopReason": "max_tokens"}}
+    assert events[-1]["metadata"]["usage"]["outputTokens"] == 400
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1114,6 +1203,7 @@ def test_bad_json_chunk(emulator, emulator_runtime):
 def test_unknown_events_are_interleaved_and_the_reply_completes(emulator, emulator_runtime):
     normal = invoke_events(emulator_runtime, HAIKU45_US, messages_body())
     emulator.add_fault(Fault("unknown_event", after_tokens=3))
+    emulator.requests.clear()  # so that the same request is worded the same way again
     events = invoke_events(emulator_runtime, HAIKU45_US, messages_body())
     unknown = [e for e in events if e["type"] not in {n["type"] for n in normal}]
     assert len(unknown) == 1
@@ -1123,6 +1213,7 @@ def test_unknown_events_are_interleaved_and_the_reply_completes(emulator, emulat
 
     normal = converse_events(emulator_runtime, HAIKU45_US)[:-1]  # without the timing metadata
     emulator.add_fault(Fault("unknown_event", after_tokens=3))
+    emulator.requests.clear()
     # botocore drops events whose :event-type it does not know
     assert converse_events(emulator_runtime, HAIKU45_US)[:-1] == normal
     assert emulator.requests[-1].operation == "ConverseStream"

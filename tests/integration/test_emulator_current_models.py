@@ -1101,7 +1101,7 @@ def start_usage(events):
     return events[0]["message"]["usage"]
 
 
-def test_cache_write_then_read_messages(fresh_cache, emulator_runtime):
+def test_cache_write_then_read_messages(fresh_cache, emulator, emulator_runtime):
     total = -(-(len(LONG_SYSTEM) + len("What should I plant?")) // 4)
     first = invoke_events(emulator_runtime, SONNET4, cached_system_body())
     assert start_usage(first) == {
@@ -1115,6 +1115,7 @@ def test_cache_write_then_read_messages(fresh_cache, emulator_runtime):
     assert metrics["cacheReadInputTokenCount"] == 0
     assert metrics["inputTokenCount"] == total - 1400
 
+    emulator.requests.clear()  # the same request again is worded as the first (cache kept)
     second = invoke_events(emulator_runtime, SONNET4, cached_system_body())
     assert start_usage(second)["cache_read_input_tokens"] == 1400
     assert start_usage(second)["cache_creation_input_tokens"] == 0

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import itertools
 import json
 import logging
 import socket
 import threading
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -52,6 +53,9 @@ class RecordedRequest:
     model_id: str  # URL-decoded model id from the path ("" for control-plane calls)
     body: dict | None  # the parsed JSON body (None if no body / unparseable)
     headers: dict[str, str]
+    # The operation and what the demo model saw of the request (``Prompt.fingerprint``; ""
+    # when nothing): identical requests in the log word their replies differently.
+    fingerprint: str = field(default="", repr=False, compare=False)
 
 
 class _Aborted(Exception):
@@ -169,6 +173,15 @@ class Emulator:
     def _record(self, request: RecordedRequest) -> None:
         with self._requests_lock:
             self.requests.append(request)
+
+    def _variant(self, request: RecordedRequest, fingerprint: str) -> int:
+        """How many requests in the log before ``request`` were the same request: the demo
+        model words the reply differently for each (regenerate gives a new reply), while a
+        log cleared (as tests do) starts again from the first wording."""
+        with self._requests_lock:
+            request.fingerprint = fingerprint
+            earlier = itertools.takewhile(lambda r: r is not request, self.requests)
+            return sum(1 for r in earlier if r.fingerprint == fingerprint)
 
 
 class _Server(ThreadingHTTPServer):
@@ -375,14 +388,13 @@ class _Handler(BaseHTTPRequestHandler):
                     body = parsed if isinstance(parsed, dict) else None
                 except (UnicodeDecodeError, ValueError):
                     body = None
-            self.emulator._record(
-                RecordedRequest(
-                    operation=operation,
-                    model_id=ident if kind == "runtime" else "",
-                    body=body,
-                    headers=dict(self.headers.items()),
-                )
+            self.recorded = RecordedRequest(
+                operation=operation,
+                model_id=ident if kind == "runtime" else "",
+                body=body,
+                headers=dict(self.headers.items()),
             )
+            self.emulator._record(self.recorded)
             try:
                 region = _auth_region(self.headers)
                 if kind == "runtime":
@@ -442,6 +454,8 @@ class _Handler(BaseHTTPRequestHandler):
         scripted = next((f for f in faults if f.kind == "scripted_reply"), None)
         reply = None
         if job.prompt is not None:
+            fingerprint = f"{operation} {job.prompt.fingerprint()}"
+            job.prompt.variant = self.emulator._variant(self.recorded, fingerprint)
             reply = generate(
                 job.prompt,
                 long_reply.tokens if long_reply else None,
