@@ -355,6 +355,8 @@ class State:
     #: The newest active Claude Sonnet the account listed at the first start with credentials
     #: (new conversations use it unless config.toml names a model).
     default_model: str | None = None
+    #: The day (YYYY-MM-DD) the demo notice was last shown: it is shown once a day.
+    demo_notice: str | None = None
     drafts: dict[str, str] = field(default_factory=dict)
     history: list[str] = field(default_factory=list)
     sidebar: bool | None = None
@@ -390,6 +392,8 @@ class State:
         open_id = data.get("open_conversation")
         if isinstance(open_id, str):
             state.open_conversation = open_id
+        if isinstance(data.get("demo_notice"), str):
+            state.demo_notice = data["demo_notice"]
         default_model = data.get("default_model")
         if isinstance(default_model, str) and model_id_problem(default_model) is None:
             state.default_model = default_model
@@ -435,6 +439,8 @@ class State:
             data["open_conversation"] = self.open_conversation
         if self.default_model:
             data["default_model"] = self.default_model
+        if self.demo_notice:
+            data["demo_notice"] = self.demo_notice
         for key in ("sidebar", "conversation_list"):
             value = getattr(self, key)
             if value is not None:

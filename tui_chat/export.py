@@ -127,15 +127,10 @@ def _footer(message: Message, conversation_model: str) -> str:
         if usage.get(key):
             parts.append(f"{int(usage[key]):,} {words}")
     params = message.params or {}
-    if params.get("effort"):
-        parts.append(f"effort {_escape_inline(str(params['effort']))}")
-    if "thinking" in params:
-        thinking = params["thinking"]
-        shown = f"budget {thinking:,}" if isinstance(thinking, int) else str(thinking)
-        parts.append(f"thinking {_escape_inline(shown)}")
-    model = str(message.params.get("model", "")) if message.params else ""
+    model = str(params.get("model", ""))
     if model and model != conversation_model:
         parts.append(_code_span(model))
+    parts += _sent(params)
     if message.omitted:
         parts.append("not sent: " + ", ".join(_escape_inline(name) for name in message.omitted))
     if message.status == "error" and message.error:
@@ -145,6 +140,48 @@ def _footer(message: Message, conversation_model: str) -> str:
     if not parts:
         return ""
     return "*" + " · ".join(parts) + "*"
+
+
+_SENT = (
+    ("effort", "effort"),
+    ("thinking", "thinking"),
+    ("max_tokens_to_sample", "max tokens"),
+    ("temperature", "temperature"),
+    ("top_p", "top_p"),
+    ("top_k", "top_k"),
+    ("stop_sequences", "stop"),
+)
+
+
+def _sent(params: dict) -> list[str]:
+    """The parameters that produced a reply, as sent (the session file's `params`)."""
+    out = []
+    for key, label in _SENT:
+        if key not in params:
+            continue
+        value = params[key]
+        if key == "stop_sequences":
+            shown = _code_span(format_stop_sequences(value))
+        elif key == "thinking" and isinstance(value, int):
+            shown = f"budget {value:,}"
+        elif isinstance(value, int) and not isinstance(value, bool):
+            shown = f"{value:,}"
+        else:
+            shown = _escape_inline(str(value))
+        out.append(f"{label} {shown}")
+    return out
+
+
+def _system(text: str, previous: str | None) -> list[str]:
+    """The system prompt a reply was sent with, quoted, when it is not the one the reply
+    before it had (so a conversation's prompt is written once, and each change shows)."""
+    if text == (previous or "") and previous is not None:
+        return []
+    if not text.strip():
+        return [] if previous is None else ["*(sent without a system prompt)*", ""]
+    quote = ["> **System prompt** (sent with this reply)", ">"]
+    quote += [f"> {line}" if line.strip() else ">" for line in text.strip("\n").split("\n")]
+    return [*quote, ""]
 
 
 def _thinking(message: Message) -> list[str]:
@@ -165,9 +202,12 @@ def _thinking(message: Message) -> list[str]:
     return [*quote, ""]
 
 
-def _assistant(message: Message, heading: str, conversation_model: str) -> list[str]:
+def _assistant(
+    message: Message, heading: str, conversation_model: str, system: list[str] | None = None
+) -> list[str]:
     note = _STATUS_NOTES.get(message.status)
     out = [f"{heading} ({note})" if note else heading, ""]
+    out += system or []
     out += _thinking(message)
     out.append(_body(message.content, "*(no text)*"))
     footer = _footer(message, conversation_model)
@@ -189,19 +229,25 @@ def to_markdown(conversation: Conversation) -> str:
             f"- **Conversation:** {_code_span(conversation.id)}",
         ]
     )
-    system = conversation.params.system.strip("\n")
-    if system.strip():
-        quote = ["> **System prompt**", ">"]
-        quote += [f"> {line}" if line.strip() else ">" for line in system.split("\n")]
-        blocks.append(quote)
+    previous: str | None = None  # the system prompt the last reply was sent with
     for message in conversation.messages:
         if message.role == "user":
             blocks.append(["## You", "", _body(message.content, "*(empty)*")])
             continue
-        blocks.append(_assistant(message, "## Assistant", model))
-        total = message.alternative_count()
-        for number, alternative in enumerate(message.alternatives, start=2):
-            blocks.append(_assistant(alternative, f"### Alternative {number} of {total}", model))
+        replies = message.replies()
+        shown = message.chosen_index()
+        system = str(message.params.get("system", "") or "")
+        heading = "## Assistant"
+        if len(replies) > 1:
+            heading += f" · reply {shown + 1} of {len(replies)}, the one the chat goes on from"
+        blocks.append(_assistant(message, heading, model, _system(system, previous)))
+        previous = system
+        for number, reply in enumerate(replies, start=1):
+            if number - 1 == shown:
+                continue
+            other = str(reply.params.get("system", "") or "")
+            heading = f"### Alternative: reply {number} of {len(replies)}"
+            blocks.append(_assistant(reply, heading, model, _system(other, system)))
     return "\n\n".join("\n".join(block) for block in blocks) + "\n"
 
 

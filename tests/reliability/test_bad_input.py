@@ -46,7 +46,8 @@ async def test_pasted_nonsense_in_the_sidebar_is_refused_and_never_sent(make_app
             field.value = text
             await pilot.pause()
             assert app.query_one(f"#field-{name}").has_class("-invalid"), (name, text)
-            assert allowed in rendered_text(app.query_one(f"#problem-{name}")), (name, text)
+            problem = rendered_text(app.query_one(f"#problem-{name}"), width=300)
+            assert allowed in problem, (name, text)
             assert [p.split(":")[0] for p in sidebar.problems()] == [name]
             await send(pilot, "hello")
             await pilot.pause(0.1)
@@ -252,4 +253,4 @@ async def test_state_with_wrong_types_is_dropped_and_rewritten(make_app, isolate
     data = tomllib.loads(state.read_text())
     assert data["history"] == ["hello"]
     assert data["open_conversation"] == app.conversation.id
-    assert isinstance(data["theme"], str)
+    assert "theme" not in data  # the bad value is dropped; only a choice made in the app is kept

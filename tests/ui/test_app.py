@@ -318,7 +318,7 @@ async def test_a_long_reply_is_checkpointed_to_its_sidecar(make_app, sessions, e
         assert not sidecar.exists()
 
 
-async def test_the_most_recent_conversation_opens_at_start(make_app, sessions):
+async def test_the_conversation_open_at_quit_opens_at_start_with_its_draft(make_app, sessions):
     app = make_app()
     async with app.run_test() as pilot:
         await send(pilot, "one")
@@ -327,9 +327,15 @@ async def test_the_most_recent_conversation_opens_at_start(make_app, sessions):
         await send(pilot, "two")
         await wait_idle(pilot, app)
         newest = app.conversation.id
-        await app.open_conversation(sessions.list().conversations[-1].id)
+        older = sessions.list().conversations[-1].id
+        assert older != newest
+        await app.open_conversation(older)
+        await pilot.pause()
+        app.query_one(PromptInput).load_text("half-typed")
+        await pilot.pause()
         await pilot.press("ctrl+q")
     again = make_app()
     async with again.run_test() as pilot:
         await pilot.pause(0.1)
-        assert again.conversation.id == newest
+        assert again.conversation.id == older  # not the most recently updated
+        assert again.query_one(PromptInput).text == "half-typed"

@@ -103,8 +103,12 @@ async def test_filter_by_typing(make_app, sessions):
         await pilot.press(*"pear")
         await pilot.pause()
         assert sorted(visible_ids(app)) == sorted([ids[0], ids[2]])
-        await pilot.press("enter")  # to the list, where Enter opens
-        assert app.focused is app.query_one(ConversationList)
+        first = visible_ids(app)[0]
+        await pilot.press("enter")  # opens the first match
+        await pilot.pause()
+        assert app.conversation.id == first
+        assert app.focused is app.query_one("#prompt")
+        assert app.query_one(ConversationList).highlighted_option.id == first
         await pilot.press("escape")
         await pilot.pause()
         assert sorted(visible_ids(app)) == sorted(ids)
@@ -167,12 +171,12 @@ async def test_80x24_keyboard_only(make_app, emulator):
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         sidebar = app.query_one("#sidebar")
-        assert not sidebar.display  # below 100 columns it starts hidden
-        assert app.query_one("#list-pane").display  # the list shows from 70 columns
+        assert not sidebar.display  # no room beside the list and 50 columns of messages
+        assert app.query_one("#list-pane").display  # the list shows from 74 columns
         await pilot.press("ctrl+o")
         assert sidebar.display
         assert not app.query_one("#list-pane").display  # made room for the sidebar
-        assert app.query_one("#messages").size.width >= 40
+        assert app.query_one("#main").region.width >= 50
         assert app.focused is app.query_one("#temperature")
         await pilot.press("ctrl+a", "ctrl+k", *"0.4")
         # Tab reaches every field in turn, and each can be edited.

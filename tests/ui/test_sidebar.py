@@ -94,7 +94,7 @@ async def test_invalid_values_are_refused_where_typed_and_never_sent(
         name = field[1:]
         sidebar = app.query_one(ParamSidebar)
         assert app.query_one(f"#field-{name}").has_class("-invalid")
-        assert allowed in rendered_text(app.query_one(f"#problem-{name}"))
+        assert allowed in rendered_text(app.query_one(f"#problem-{name}"), width=300)
         await send(pilot, "hello")
         await pilot.pause(0.2)
         assert emulator.requests == []
@@ -118,12 +118,19 @@ async def test_values_are_saved_per_conversation_and_restored(make_app, sessions
         first = app.conversation.id
         await type_into(pilot, "#temperature", "0.2")
         await pilot.pause(0.7)  # parameter saves are debounced
-        await pilot.press("ctrl+n")
+        await pilot.press("ctrl+n")  # a new conversation starts from the open one's values
+        assert app.query_one("#temperature", Input).value == "0.2"
+        await pilot.press("f5")  # one key back to the defaults
+        await pilot.pause()
         assert app.query_one("#temperature", Input).value == "1"
+        assert app.conversation.params == app.settings.defaults
         await send(pilot, "second")
         await wait_idle(pilot, app)
+        second = app.conversation.id
         await app.open_conversation(first)
         assert app.query_one("#temperature", Input).value == "0.2"
+        await app.open_conversation(second)
+        assert app.query_one("#temperature", Input).value == "1"
         await pilot.press("ctrl+q")
     assert sessions.load(first).params.temperature == 0.2
     again = make_app()

@@ -88,8 +88,14 @@ async def test_the_last_choice_is_remembered(make_app):
     async with again.run_test():
         assert again.theme == "paper"
     explicit = make_app(theme="ember")  # --theme beats the remembered choice
-    async with explicit.run_test():
+    async with explicit.run_test() as pilot:
         assert explicit.theme == "ember"
+        await pilot.press("ctrl+q")
+    # ... for that run only: the choice made in the app is still the one remembered.
+    assert State.load(load_settings().paths.state_file).theme == "paper"
+    after = make_app()
+    async with after.run_test():
+        assert after.theme == "paper"
 
 
 async def test_config_theme_is_used_when_nothing_was_chosen(make_app, isolated_environment):

@@ -94,17 +94,11 @@ EXPECTED = (
     "- **Updated:** 2026-11-22T01:24:45Z\n"
     "- **Conversation:** `20261122T012345Z-3f9a1c`\n"
     "\n"
-    "> **System prompt**\n"
-    ">\n"
-    "> Be brief.\n"
-    ">\n"
-    "> Use *Markdown*.\n"
-    "\n"
     "## You\n"
     "\n"
     "Greet me in Python, please 🙂 (日本語 ok)\n"
     "\n"
-    "## Assistant\n"
+    "## Assistant · reply 3 of 3, the one the chat goes on from\n"
     "\n"
     "Here you go — 你好 means *hello*:\n"
     "\n"
@@ -113,18 +107,19 @@ EXPECTED = (
     '    return f"こんにちは, {name}! 👋"\n'
     "```\n"
     "\n"
-    "Café written with a combining accent: Cafe\u0301. Z\u0324\u0354\u0367 too.\n"
+    "Café written with a combining accent: Café. Z̤͔ͧ too.\n"
     "\n"
-    "*end_turn · 21 input tokens · 1,234 output tokens · not sent: top_p*\n"
+    "*end_turn · 21 input tokens · 1,234 output tokens · max tokens 1,024 · temperature 0.3"
+    " · not sent: top_p*\n"
     "\n"
-    "### Alternative 2 of 3\n"
+    "### Alternative: reply 1 of 3\n"
     "\n"
     "Hello 🌍\n"
     "\n"
-    "*stop sequence `\\n\\nHuman:` · 21 input tokens · 4 output tokens · "
-    "`anthropic.claude-3-haiku-20240307-v1:0`*\n"
+    "*stop sequence `\\n\\nHuman:` · 21 input tokens · 4 output tokens"
+    " · `anthropic.claude-3-haiku-20240307-v1:0`*\n"
     "\n"
-    "### Alternative 3 of 3 (cancelled)\n"
+    "### Alternative: reply 2 of 3 (cancelled)\n"
     "\n"
     "Sure:\n"
     "\n"
@@ -134,7 +129,7 @@ EXPECTED = (
     "\n"
     "## You\n"
     "\n"
-    "Merci ! n\u0303 and 🇫🇷\n"
+    "Merci ! ñ and 🇫🇷\n"
     "\n"
     "## Assistant (error)\n"
     "\n"
@@ -220,3 +215,38 @@ def test_iso_utc_accepts_other_offsets_and_naive_times():
         "2026-01-01T00:00:00Z"
     )
     assert iso_utc(datetime(2026, 1, 1, 2, 0)) == "2026-01-01T02:00:00Z"
+
+
+def test_each_reply_shows_the_system_prompt_and_parameters_that_produced_it():
+    def reply(text, seconds, **params):
+        return Message(
+            role="assistant",
+            content=text,
+            created=at(seconds),
+            stop_reason="end_turn",
+            params={"model": MODEL, **params},
+        )
+
+    conversation = Conversation(
+        id="20261122T012345Z-3f9a1c",
+        params=Params(model=MODEL, system="Now a pirate."),  # the current one, not the past
+        title="Prompts",
+        created=T0,
+        updated=at(60),
+        messages=[
+            Message(role="user", content="one", created=at(1)),
+            reply("plain", 2, max_tokens_to_sample=300),
+            Message(role="user", content="two", created=at(3)),
+            reply("arr", 4, system="Now a pirate.", temperature=0.9),
+            Message(role="user", content="three", created=at(5)),
+            reply("still arr", 6, system="Now a pirate.", effort="low", thinking="adaptive"),
+        ],
+    )
+    text = to_markdown(conversation)
+    first, second, third = text.split("## Assistant")[1:]
+    assert "System prompt" not in first and "max tokens 300" in first
+    assert "> **System prompt** (sent with this reply)\n>\n> Now a pirate." in second
+    assert "temperature 0.9" in second
+    assert "System prompt" not in third  # unchanged since the reply before: written once
+    assert "effort low · thinking adaptive" in third
+    assert text.count("Now a pirate.") == 1

@@ -8,9 +8,9 @@ request id; anything from a cancelled or replaced request is dropped on arrival.
 
 from __future__ import annotations
 
+import copy
 import itertools
 import logging
-import os
 import threading
 import time
 from collections.abc import Iterable
@@ -19,13 +19,14 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
+from textual._dispatch_key import dispatch_key
 from textual.app import App, ScreenStackError, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Footer, Input, Static, TextArea
 from textual.worker import Worker, get_current_worker
 
 from tui_chat import presets
@@ -41,16 +42,17 @@ from tui_chat.bedrock.events import (
     ThinkingDelta,
     ThinkingSignature,
 )
-from tui_chat.bedrock.formats import Prepared, prepare
+from tui_chat.bedrock.formats import Prepared, estimate_tokens, prepare
 from tui_chat.config import Settings, State, load_settings
 from tui_chat.conversation import Conversation, Message
-from tui_chat.demo import DEMO_REGION
+from tui_chat.demo import DEMO_REGION, demo_defaults
 from tui_chat.learned import LearnedRules
-from tui_chat.params import ParamError
+from tui_chat.params import ParamError, Params
 from tui_chat.sanitize import for_display
 from tui_chat.store import SUFFIX, Problem, SaveResult, SessionStore, StoreError
 from tui_chat.ui.app_tools import ToolActions
 from tui_chat.ui.format import conversation_usage, model_name, usage_words
+from tui_chat.ui.layout import LIST, SIDEBAR, Arrangement, arrange, drawer_width
 from tui_chat.ui.line_filter import NoControlCharacters
 from tui_chat.ui.markdown import warm_up_markdown
 from tui_chat.ui.messages import StreamEnded, StreamText, StreamThinking
@@ -70,11 +72,6 @@ COALESCE_SECONDS = 0.05
 CHECKPOINT_SECONDS = 2.0
 #: Seconds after start-up before the AWS client is made and session files are checked.
 WARM_UP_DELAY = 0.3
-#: Below these widths the sidebar, then the conversation list, start hidden.
-SIDEBAR_MIN_WIDTH = 100
-LIST_MIN_WIDTH = 70
-#: Pane widths (app.tcss) and the narrowest message pane worth keeping beside them.
-LIST_WIDTH, SIDEBAR_WIDTH, MESSAGES_MIN_WIDTH = 28, 34, 44
 NEW_DRAFT_KEY = "new"
 
 
@@ -112,6 +109,15 @@ class TitleBar(Horizontal):
     TitleBar.-demo > #badge { display: block; }
     """
 
+    #: Columns the title keeps before the usage, then the region, give way to it.
+    TITLE_MIN = 32
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._title = "tui-chat"
+        self._usage = ""
+        self._status = ("", "")  # in full, and the model name alone
+
     def compose(self):
         yield Static("tui-chat", id="title")
         yield Static("", id="usage")
@@ -119,16 +125,44 @@ class TitleBar(Horizontal):
         yield Static("DEMO", id="badge")
 
     def set_title(self, title: str) -> None:
-        self.query_one("#title", Static).update(Text(f"tui-chat · {for_display(title)}"))
+        self._title = f"tui-chat · {for_display(title)}"
+        self.query_one("#title", Static).update(Text(self._title))
 
     def set_usage(self, words: str) -> None:
-        self.query_one("#usage", Static).update(Text(words))
+        self._usage = words
+        self._fit()
 
     def set_status(self, model: str, region: str, endpoint: str = "") -> None:
-        parts = [model_name(model) if model else "no model", for_display(region) or "region?"]
+        name = model_name(model) if model else "no model"
+        parts = [name, for_display(region) or "region?"]
         if endpoint:
             parts.append(for_display(endpoint))
-        self.query_one("#status", Static).update(Text(" · ".join(parts)))
+        self._status = (" · ".join(parts), name)
+        self._fit()
+
+    def on_resize(self) -> None:
+        self._fit()
+
+    def _fit(self) -> None:
+        """The title wins: the region and endpoint give way first, then the usage totals,
+        then the model, so at least TITLE_MIN columns (or the whole title) stay readable."""
+        badge = 6 if self.has_class("-demo") else 0
+        room = self.size.width - badge - min(len(self._title) + 2, self.TITLE_MIN)
+        full, short = self._status
+        usage = self._usage
+        for shown_usage, status in (
+            (usage, full),
+            (usage, short),
+            ("", full),
+            ("", short),
+            ("", ""),
+        ):
+            needed = sum(len(part) + 2 for part in (shown_usage, status) if part)
+            if needed <= room:
+                break
+        self.query_one("#usage", Static).update(Text(shown_usage))
+        self.query_one("#usage", Static).display = bool(shown_usage)
+        self.query_one("#status", Static).update(Text(status))
 
 
 class ChatApp(ToolActions, App):
@@ -153,6 +187,7 @@ class ChatApp(ToolActions, App):
         Binding("f2", "rename", "Rename", show=False),
         Binding("ctrl+t", "continue", "Continue"),
         Binding("ctrl+g", "toggle_thinking", "Thinking", show=False),
+        Binding("f5", "reset_params", "Reset params", show=False),
         Binding("f3", "compare", "Compare", show=False),
         Binding("alt+left", "flip(-1)", "Previous alternative", show=False),
         Binding("alt+right", "flip(1)", "Next alternative", show=False),
@@ -165,9 +200,8 @@ class ChatApp(ToolActions, App):
         self.settings = settings or load_settings()
         self.state = State.load(self.settings.paths.state_file)
         self.demo_mode = self.settings.demo or not likely_has_credentials()
-        if self.demo_mode and not self.settings.region and not self.settings.model_from_config:
-            demo_model = catalog.default_model(DEMO_REGION)
-            self.settings.defaults = self.settings.defaults.with_changes(model=demo_model)
+        if self.demo_mode:
+            self.settings.defaults = demo_defaults(self.settings)  # the same as `ask --demo`
         elif self.state.default_model and not self.settings.model_from_config:
             # The newest Claude Sonnet the account listed at the first start.
             self.settings.defaults = self.settings.defaults.with_changes(
@@ -198,8 +232,19 @@ class ChatApp(ToolActions, App):
         self._reported: set[str] = set()
         self._param_save_timer = None
         self._shut = False
-        self._auto_hidden = None  # the side pane hidden to make room for the other
+        #: The side panes the user wants (ctrl+l, ctrl+o), most recently asked for first,
+        #: and the one open as a drawer over the messages (see ui/layout.py).
+        self._wanted = {
+            LIST: self.state.conversation_list is not False,
+            SIDEBAR: self.state.sidebar is not False,
+        }
+        self._pane_order = [LIST, SIDEBAR]
+        self._drawer: str | None = None
         self._lifecycle_said: set[str] = set()  # conversations told their model is legacy
+        #: An earlier prompt being edited: (its conversation, its index); Enter resends it in
+        #: a copy of the conversation up to that turn, so the original is never lost.
+        self._editing: tuple[Conversation, int] | None = None
+        self._context_base: int | None = None  # the context meter's tokens before the draft
 
     # -- layout --------------------------------------------------------------------------------
 
@@ -241,6 +286,8 @@ class ChatApp(ToolActions, App):
             if not name:
                 continue
             if name in self.available_themes:
+                # Applied, not chosen: a --theme for one run is not remembered (watch_theme).
+                self._applied_theme = name
                 self.theme = name
                 break
             self.say(
@@ -252,7 +299,10 @@ class ChatApp(ToolActions, App):
         self._themes_ready = True
 
     def watch_theme(self, theme: str) -> None:
-        if getattr(self, "_themes_ready", False) and theme != self.state.theme:
+        chosen = theme != getattr(self, "_applied_theme", None)
+        if chosen and getattr(self, "_themes_ready", False):
+            self._applied_theme = None  # from now on every change is the user's
+        if getattr(self, "_themes_ready", False) and chosen and theme != self.state.theme:
             self.state.theme = theme  # the last choice is remembered
             try:
                 self.state.save(self.settings.paths.state_file)
@@ -274,13 +324,7 @@ class ChatApp(ToolActions, App):
     async def on_mount(self) -> None:
         self.query_one(MessageView).code_style = self._code_style()
         self._apply_themes()
-        width = self.size.width
-        sidebar_shown = self.state.sidebar if self.state.sidebar is not None else True
-        list_shown = (
-            self.state.conversation_list if self.state.conversation_list is not None else True
-        )
-        self.query_one("#sidebar").display = sidebar_shown and width >= SIDEBAR_MIN_WIDTH
-        self.query_one("#list-pane").display = list_shown and width >= LIST_MIN_WIDTH
+        self._arrange_panes()
         bar = self.query_one(TitleBar)
         bar.set_class(self.demo_mode, "-demo")
         self._update_status()
@@ -289,7 +333,10 @@ class ChatApp(ToolActions, App):
         self._load_listing()
         first = self._initial_conversation_id()
         await self._open_initial(first)
-        if self.demo_mode and not self.settings.demo:
+        today = datetime.now(UTC).date().isoformat()
+        if self.demo_mode and not self.settings.demo and self.state.demo_notice != today:
+            # Once a day: the DEMO badge stays in the title bar the whole time.
+            self.state.demo_notice = today
             self.say(
                 "No AWS credentials found, so this is the offline demo. To use Bedrock, set "
                 "AWS_PROFILE (or AWS keys) and AWS_REGION, then restart. F1 has the keys.",
@@ -308,11 +355,13 @@ class ChatApp(ToolActions, App):
         if not conversation_id or not await self.open_conversation(conversation_id):
             await self._show_new()
 
-    def _initial_conversation_id(self) -> str | None:
-        """The most recent conversation; or a new one if that is what was open at quit with
-        an unsent draft in it."""
+    def _initial_conversation_id(self, reopen: bool = True) -> str | None:
+        """The conversation open at quit (with its draft); a new one if that is what was open
+        at quit with an unsent draft in it; else the most recent."""
         entries = self.query_one(ConversationList).entries
-        wanted = self.state.open_conversation
+        wanted = self.state.open_conversation if reopen else None
+        if wanted and wanted in entries and not entries[wanted].problem:
+            return wanted
         if wanted and wanted not in entries and self.state.drafts.get(NEW_DRAFT_KEY):
             return None
         readable = [e for e in entries.values() if not e.problem]
@@ -348,8 +397,7 @@ class ChatApp(ToolActions, App):
                 if self.demo_mode:
                     from tui_chat.demo import Demo
 
-                    tps = float(os.environ.get("TUI_CHAT_DEMO_TPS", "40") or 40)
-                    self._demo = Demo(tokens_per_second=tps or None)
+                    self._demo = Demo.from_environment()
                     self._engine = self._demo.engine(self.settings)
                 else:
                     from tui_chat.bedrock.engine import Engine
@@ -371,7 +419,10 @@ class ChatApp(ToolActions, App):
         except Exception as error:  # a broken AWS config must not stop the app
             log.debug("warm-up failed: %s", type(error).__name__)
         self.call_from_thread(self._update_status)
-        self._load_models()
+        if self.demo_mode:  # the demo's emulator lists no account of yours
+            self.call_from_thread(self._show_models, None)
+        else:
+            self._load_models()
 
     def _load_models(self) -> None:
         """The account's models, from the day-old cache or Bedrock (in the warm-up thread)."""
@@ -431,8 +482,33 @@ class ChatApp(ToolActions, App):
             ModelPicker(self.models, catalog.suggestions(self.settings.region)), chosen
         )
 
+    def _update_context(self, draft: str | None = None) -> None:
+        """The context meter under the prompt: the conversation's input tokens for the next
+        request (the last reply's own counts, plus an estimate for what came since and for
+        the draft) against the model's context window; a warning near the limit."""
+        conversation = self.conversation
+        info = catalog.lookup(conversation.params.model)
+        prompt = self.query_one(PromptInput)
+        if not info.context:
+            prompt.border_subtitle = ""
+            return
+        if draft is None or self._context_base is None:
+            self._context_base = context_tokens(conversation, info)
+        used = self._context_base + estimate_tokens(draft or prompt.text, info)
+        share = used / info.context
+        words = f"context ≈{_short_count(used)} / {_short_count(info.context)}"
+        if share >= 1:
+            words += " · over the model's limit: start a new conversation (ctrl+n)"
+        elif share >= 0.8:
+            words += " · near the limit"
+        prompt.border_subtitle = Text(words)
+        prompt.set_class(share >= 0.8, "-context-near")
+        prompt.set_class(share >= 1, "-context-over")
+
     def _update_usage(self) -> None:
         totals = conversation_usage(self.conversation.messages, self.settings.prices)
+        if self.demo_mode:
+            totals.cost, totals.saved = None, 0.0  # the demo costs nothing
         self.query_one(TitleBar).set_usage(usage_words(totals))
 
     def _update_status(self) -> None:
@@ -508,7 +584,7 @@ class ChatApp(ToolActions, App):
             return
         listing.upsert(self._list_entry(conversation))
         if conversation is self.conversation:
-            listing.select_current(conversation.id)
+            listing.select_current(conversation.id, move=not listing.has_focus)
 
     @on(ConversationList.Opened)
     async def _on_opened(self, event: ConversationList.Opened) -> None:
@@ -541,8 +617,8 @@ class ChatApp(ToolActions, App):
         await self._show(conversation)
         return True
 
-    async def _show_new(self) -> None:
-        await self._show(Conversation.new(self.settings.defaults))
+    async def _show_new(self, params: Params | None = None) -> None:
+        await self._show(Conversation.new(params or self.settings.defaults))
 
     async def _show(self, conversation: Conversation) -> None:
         self.conversation = conversation
@@ -566,11 +642,17 @@ class ChatApp(ToolActions, App):
         self.query_one(ConversationList).select_current(conversation.id)
         self._update_status()
         self._update_usage()
+        self._context_base = None
+        self._update_context()
+        self.refresh_bindings()  # ctrl+t shows only where a reply can be continued
 
     # -- sending -------------------------------------------------------------------------------
 
     @on(PromptInput.Submitted)
     async def _on_submitted(self, event: PromptInput.Submitted) -> None:
+        if self._editing is not None and self._editing[0] is self.conversation:
+            await self._fork_for_edit()
+        self._editing = None
         conversation = self.conversation
         if conversation.id in self.streams:
             self.say("A reply is still streaming: Escape cancels it. Your text is kept.")
@@ -676,6 +758,7 @@ class ChatApp(ToolActions, App):
                 await view.restream(message)
             else:
                 await view.add_turn(message, streaming=True)
+            self.refresh_bindings()
         self._refresh_entry(conversation)
         stream.worker = self.run_worker(
             lambda: self._stream_worker(stream),
@@ -891,6 +974,8 @@ class ChatApp(ToolActions, App):
             view.streaming_turn = None
         if conversation is self.conversation:
             self._update_usage()
+            self._context_base = None
+            self._update_context()
         if message.status == "error" and conversation is not self.conversation:
             self.say(f"A reply in “{conversation.title}” failed.", severity="warning")
 
@@ -952,6 +1037,85 @@ class ChatApp(ToolActions, App):
         if turn.thinking.expanded:
             self.call_after_refresh(turn.thinking.scroll_visible, top=True, animate=False)
 
+    async def _on_key(self, event: events.Key) -> None:
+        """A printable key that nothing where the focus is binds (a focused message, the
+        list) goes to the prompt, typed, instead of nowhere. (This replaces App._on_key, which
+        prevent_default keeps from running as well.)"""
+        event.prevent_default()
+        if await self._check_bindings(event.key):
+            return
+        focused = self.focused
+        typing_elsewhere = focused is None or isinstance(focused, Input | TextArea)
+        if (
+            event.is_printable
+            and event.character
+            and not typing_elsewhere
+            and self.screen is self.screen_stack[0]
+        ):
+            prompt = self.query_one(PromptInput)
+            prompt.focus()
+            prompt.insert(event.character)
+            event.stop()
+            return
+        await dispatch_key(self, event)
+
+    def action_edit_prompt(self) -> None:
+        """Edit the focused earlier prompt: it goes into the prompt box, and Enter sends it in
+        a copy of the conversation up to that turn (the original stays as it is)."""
+        message = self._focused_message()
+        conversation = self.conversation
+        if message is None or message.role != "user":
+            self.say("Focus one of your prompts first (shift+Tab, then Up/Down).")
+            return
+        if conversation.id in self.streams:
+            self.say("A reply is still streaming: Escape cancels it first.")
+            return
+        self._editing = (conversation, conversation.messages.index(message))
+        prompt = self.query_one(PromptInput)
+        prompt.load_text(message.content)
+        prompt.move_cursor(prompt.document.end)
+        prompt.focus()
+        self.say(
+            "Editing an earlier prompt: Enter sends it in a copy of this conversation up to "
+            "that turn (this one stays as it is); Escape leaves it."
+        )
+
+    async def _fork_for_edit(self) -> None:
+        original, index = self._editing  # type: ignore[misc]
+        fork = Conversation.new(original.params)
+        fork.messages = [copy.deepcopy(m) for m in original.messages[:index]]
+        fork.title = f"{original.title} (edited)"
+        fork.title_custom = True
+        fork.params_extra = dict(original.params_extra)
+        await self._show(fork)
+        self.say(f"Sent in a copy, “{fork.title}”; the original is kept unchanged.")
+
+    def action_delete_message(self) -> None:
+        """Delete the focused message, after asking (its alternatives go with it)."""
+        message = self._focused_message()
+        conversation = self.conversation
+        if message is None:
+            self.say("Focus a message first (shift+Tab, then Up/Down).")
+            return
+        if conversation.id in self.streams:
+            self.say("A reply is still streaming: Escape cancels it first.")
+            return
+
+        async def done(confirmed: bool | None) -> None:
+            if not confirmed or message not in conversation.messages:
+                return
+            conversation.messages.remove(message)
+            conversation.touch()
+            if self._save(conversation) is not None:
+                await self._show(conversation)
+                self.say("Message deleted.")
+
+        who = "your prompt" if message.role == "user" else "this reply"
+        extra = f" and its {len(message.alternatives)} alternatives" if message.alternatives else ""
+        self.push_screen(
+            Confirm(f"Delete {who}{extra}? This cannot be undone.", yes="Delete"), done
+        )
+
     def action_forget_rules(self) -> None:
         model = self.conversation.params.model
         if self.learned.forget(model):
@@ -965,9 +1129,18 @@ class ChatApp(ToolActions, App):
         if stream is not None:
             self._cancel(stream, "cancelled")
             return
+        if self._editing is not None:
+            self._editing = None
+            self.query_one(PromptInput).load_text(
+                self.state.drafts.get(self._draft_key(self.conversation), "")
+            )
+            self.say("Left the edit; the earlier prompt is unchanged.")
+            return
         pane = self.query_one(ConversationPane)
         if pane.has_class("-filtering"):
             self._close_filter()
+            return
+        if self._close_drawer():
             return
         if isinstance(self.screen, Screen) and self.focused is not self.query_one("#prompt"):
             self.query_one("#prompt").focus()
@@ -976,7 +1149,8 @@ class ChatApp(ToolActions, App):
         if not self.store.exists(self.conversation.id) and not self.conversation.messages:
             self.query_one("#prompt").focus()
             return
-        await self._show_new()
+        # A new conversation starts from the open one's parameters (F5 resets them).
+        await self._show_new(self.conversation.params)
         self.query_one("#prompt").focus()
 
     async def action_retry(self) -> None:
@@ -1005,31 +1179,55 @@ class ChatApp(ToolActions, App):
                 await turn.remove()
         await self._start_reply(conversation, previous)
 
-    def _make_room(self, keep: str) -> None:
-        """On a narrow terminal, showing one side pane hides the other so the messages keep
-        a readable width; hiding it again brings the other back."""
-        sidebar, pane = self.query_one("#sidebar"), self.query_one("#list-pane")
-        kept, other = (sidebar, pane) if keep == "sidebar" else (pane, sidebar)
-        room = self.size.width - LIST_WIDTH - SIDEBAR_WIDTH
-        if kept.display and other.display and room < MESSAGES_MIN_WIDTH:
-            other.display = False
-            self._auto_hidden = other
-        elif not kept.display and self._auto_hidden is other:
-            other.display = True
-            self._auto_hidden = None
+    def _arrange_panes(self, width: int | None = None) -> Arrangement:
+        """Show the panes the rule fits beside the messages (ui/layout.py), at their widths."""
+        width = self.size.width if width is None else width
+        arrangement = arrange(width, self._wanted, self._pane_order, self._drawer)
+        self._drawer = arrangement.drawer
+        for pane, selector in ((LIST, "#list-pane"), (SIDEBAR, "#sidebar")):
+            widget = self.query_one(selector)
+            drawer = arrangement.drawer == pane
+            pane_width = drawer_width(pane, width) if drawer else arrangement.width(pane)
+            if widget.display != arrangement.shown(pane):
+                widget.display = arrangement.shown(pane)
+            widget.set_class(drawer, "-drawer")
+            if pane_width:
+                widget.styles.width = pane_width
+        return arrangement
 
-    def on_resize(self) -> None:
+    def on_resize(self, event: events.Resize) -> None:
         try:
-            self._make_room("list")
+            self._arrange_panes(event.size.width)  # self.size is still the old one here
         except NoMatches:
             pass  # not composed yet
 
+    def _toggle_pane(self, pane: str) -> bool:
+        """Show or hide a side pane; True when it is now shown. Shown, it comes first: the
+        other gives way to it, and where it cannot fit beside the messages it opens as a
+        drawer over them."""
+        shown = self._arrange_panes().shown(pane)
+        self._wanted[pane] = not shown
+        self._pane_order = [pane, *(p for p in self._pane_order if p != pane)]
+        self._drawer = pane if not shown else None
+        if pane == SIDEBAR:
+            self.state.sidebar = self._wanted[pane]
+        else:
+            self.state.conversation_list = self._wanted[pane]
+        return self._arrange_panes().shown(pane)
+
+    def _close_drawer(self) -> bool:
+        if self._drawer is None:
+            return False
+        pane = self._drawer
+        self._wanted[pane] = False
+        self._drawer = None
+        self._arrange_panes()
+        self.query_one("#prompt").focus()
+        return True
+
     def action_toggle_sidebar(self) -> None:
         sidebar = self.query_one("#sidebar")
-        sidebar.display = not sidebar.display
-        self.state.sidebar = bool(sidebar.display)
-        self._make_room("sidebar")
-        if sidebar.display:
+        if self._toggle_pane(SIDEBAR):
             fields = ("#temperature", "#effort", "#max_tokens_to_sample")
             first = next(f for f in fields if self.query_one(f).focusable or f == fields[-1])
             self.query_one(first).focus()
@@ -1038,17 +1236,15 @@ class ChatApp(ToolActions, App):
 
     def action_toggle_list(self) -> None:
         pane = self.query_one("#list-pane")
-        pane.display = not pane.display
-        self.state.conversation_list = bool(pane.display)
-        self._make_room("list")
-        if pane.display:
+        if self._toggle_pane(LIST):
             self.query_one(ConversationList).focus()
         elif self.focused is None or pane in self.focused.ancestors_with_self:
             self.query_one("#prompt").focus()
 
     def action_filter(self) -> None:
         pane = self.query_one(ConversationPane)
-        pane.display = True
+        if not self._arrange_panes().shown(LIST):
+            self._toggle_pane(LIST)
         pane.add_class("-filtering")
         self.query_one("#filter", Input).focus()
 
@@ -1086,7 +1282,11 @@ class ChatApp(ToolActions, App):
 
     @on(Input.Submitted, "#filter")
     def _on_filter_submitted(self, event: Input.Submitted) -> None:
-        self.query_one(ConversationList).focus()
+        """Enter in the filter opens the first match (and the list keeps its cursor there)."""
+        listing = self.query_one(ConversationList)
+        listing.focus()
+        if not listing.open_first():
+            self.say("No conversation matches the filter.")
 
     # -- compare mode --------------------------------------------------------------------------
 
@@ -1258,7 +1458,7 @@ class ChatApp(ToolActions, App):
             listing.remove_entry(conversation.id)
             self.say(f"Deleted “{conversation.title}”.")
             if conversation is self.conversation:
-                following = self._initial_conversation_id()
+                following = self._initial_conversation_id(reopen=False)
                 if following:
                     await self.open_conversation(following)
                 else:
@@ -1312,7 +1512,6 @@ class ChatApp(ToolActions, App):
                 except (OSError, StoreError) as error:
                     log.debug("could not save at exit: %s", error)
         self.state.open_conversation = self.conversation.id
-        self.state.theme = self.theme
         try:
             self.state.save(self.settings.paths.state_file)
         except OSError as error:
@@ -1329,6 +1528,7 @@ class ChatApp(ToolActions, App):
         if event.text_area.text:  # not the prompt emptied by sending it
             self.last_typed = time.monotonic()  # streaming replies repaint less while typing
         self._remember_draft(event.text_area.text)
+        self._update_context(event.text_area.text)
 
     def _remember_draft(self, text: str) -> None:
         key = self._draft_key(self.conversation)
@@ -1372,6 +1572,9 @@ class ChatApp(ToolActions, App):
         self._lifecycle_said.add(conversation.id)
         self.say(f"{info.name if info.known else 'This model'}: {line}.", severity="warning")
 
+    def action_reset_params(self) -> None:
+        self._on_reset()
+
     @on(ParamSidebar.ResetRequested)
     def _on_reset(self) -> None:
         self.conversation.params = self.settings.defaults
@@ -1400,7 +1603,10 @@ class ChatApp(ToolActions, App):
         yield SystemCommand(
             "Retry / regenerate", "Send the last turn again (ctrl+r)", self.action_retry
         )
-        yield SystemCommand("Cancel reply", "Stop the streaming reply (Escape)", self.action_escape)
+        if self.conversation.id in self.streams:
+            yield SystemCommand(
+                "Cancel reply", "Stop the streaming reply (Escape)", self.action_escape
+            )
         yield SystemCommand(
             "Toggle parameter sidebar", "Show or hide it (ctrl+o)", self.action_toggle_sidebar
         )
@@ -1439,9 +1645,10 @@ class ChatApp(ToolActions, App):
                 "Set the sidebar to this preset",
                 lambda name=name: self.apply_preset(name),
             )
-        yield SystemCommand(
-            "Continue the reply", "Go on after max tokens (ctrl+t)", self.action_continue
-        )
+        if self.check_action("continue", ()):
+            yield SystemCommand(
+                "Continue the reply", "Go on after max tokens (ctrl+t)", self.action_continue
+            )
         yield SystemCommand(
             "Show request", "The exact JSON body and boto3 code", self.action_show_request
         )
@@ -1466,7 +1673,7 @@ class ChatApp(ToolActions, App):
         yield SystemCommand(
             "Export conversation to Markdown", "Write it to a file you name", self.action_export
         )
-        yield SystemCommand("Reset parameters", "Back to the defaults", self._on_reset)
+        yield SystemCommand("Reset parameters", "Back to the defaults (F5)", self._on_reset)
         yield SystemCommand(
             "Show or hide thinking",
             "The thinking of the focused or last reply (ctrl+g)",
@@ -1476,10 +1683,46 @@ class ChatApp(ToolActions, App):
             "Copy thinking", "The thinking of the focused or last reply", self.action_copy_thinking
         )
         yield SystemCommand(
+            "Edit and resend a prompt",
+            "The focused prompt (e), sent in a copy of the conversation up to it",
+            self.action_edit_prompt,
+        )
+        yield SystemCommand(
+            "Delete a message",
+            "The focused message (Delete), after asking",
+            self.action_delete_message,
+        )
+        yield SystemCommand(
             "Forget rules learned from Bedrock",
             "Send again what Bedrock refused for this conversation's model",
             self.action_forget_rules,
         )
+
+
+def context_tokens(conversation: Conversation, info: catalog.ModelInfo) -> int:
+    """The input tokens the conversation's history will take in the next request: the last
+    reply's own counts (its input, cached or not, and its output), plus an estimate for the
+    turns after it; or an estimate of everything when no reply has counts yet."""
+    messages = [m for m in conversation.messages if m.status != "streaming"]
+    base, after = 0, messages
+    for index in range(len(messages) - 1, -1, -1):
+        usage = messages[index].usage
+        if messages[index].role == "assistant" and usage.get("input_tokens") is not None:
+            counted = ("input_tokens", "cache_read_tokens", "cache_write_tokens", "output_tokens")
+            base = sum(int(usage.get(key, 0) or 0) for key in counted)
+            after = messages[index + 1 :]
+            break
+    else:
+        base = estimate_tokens(conversation.params.system, info)
+    return base + sum(estimate_tokens(m.content, info) for m in after)
+
+
+def _short_count(tokens: int) -> str:
+    if tokens >= 1_000_000:
+        return f"{tokens / 1_000_000:.3g}M"
+    if tokens >= 1000:
+        return f"{tokens / 1000:.1f}k".replace(".0k", "k")
+    return str(tokens)
 
 
 def _epoch() -> datetime:

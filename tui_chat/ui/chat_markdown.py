@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.markdown import CodeBlock, Heading, Markdown, MarkdownContext, MarkdownElement
+from rich.style import Style
 from rich.syntax import Syntax
 from rich.text import Text
 
@@ -33,14 +35,49 @@ class _PlainCodeBlock(CodeBlock):
         return block
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        yield Syntax(
-            str(self.text).rstrip(),
-            self.lexer_name,
-            theme=self.theme,
-            word_wrap=True,
-            padding=(0, 1),
-            background_color=self.background,
-        )
+        code = str(self.text).rstrip()
+        syntax = Syntax(code, self.lexer_name, theme=self.theme, background_color=self.background)
+        base = Style.parse(f"on {self.background}") if self.background != "default" else Style()
+        width = max(8, options.max_width - 2)  # a column of padding on each side
+        highlighted = syntax.highlight(code)
+        highlighted.rstrip()
+        for line in highlighted.split("\n", allow_blank=True):
+            for part in _wrap_code_line(line, width):
+                part.pad_right(width - part.cell_len)
+                row = Text(" ", style=base)
+                row.append_text(part)
+                row.append(" ", style=base)
+                row.stylize(base, 0, len(row))
+                row.no_wrap = True
+                yield row
+
+
+#: Marks the continuation of a code line too long for the pane: the line was wrapped there,
+#: not broken in the code.
+WRAP_MARK = "↪ "
+
+
+def _wrap_code_line(line: Text, width: int) -> list[Text]:
+    """A code line cut to `width` cells, each continuation starting with WRAP_MARK (so code
+    stays readable, and a wrapped line is never mistaken for two)."""
+    parts: list[Text] = []
+    rest = line
+    room = width
+    while cell_len(rest.plain) > room:
+        cut, cells = 0, 0
+        for char in rest.plain:
+            cells += cell_len(char)
+            if cells > room:
+                break
+            cut += 1
+        head, rest = rest.divide([max(1, cut)])
+        parts.append(head)
+        room = width - len(WRAP_MARK)
+        marked = Text(WRAP_MARK, style="dim")
+        marked.append_text(rest)
+        rest = marked
+    parts.append(rest)
+    return parts
 
 
 class _TextOnlyImage(MarkdownElement):

@@ -224,13 +224,11 @@ def usage_words(totals: UsageTotals) -> str:
     if not totals.tokens_in and not totals.tokens_out:
         return ""
     words = f"Σ {_short(totals.tokens_in)} in · {_short(totals.tokens_out)} out"
-    if totals.cache_read or totals.cache_write:
-        words += f" · cache {_short(totals.cache_read)}↺"
     cost = totals.cost
     if cost is not None:
         words += f" · ≈${cost:.4f} est." if cost < 0.01 else f" · ≈${cost:.2f} est."
         if totals.saved > 0:
             saved = totals.saved
             shown = f"{saved:.4f}" if saved < 0.01 else f"{saved:.2f}"
-            words += f" (cache saved ${shown})"
+            words += f" · cache saved ${shown}"
     return words

@@ -19,6 +19,7 @@ from textual.message import Message as TextualMessage
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Static
 
+from tui_chat.bedrock import catalog
 from tui_chat.bedrock.catalog import model_change_notes
 from tui_chat.conversation import Message
 from tui_chat.params import ParamError, Params, apply_overrides
@@ -29,6 +30,8 @@ from tui_chat.ui.widgets.message_view import DEFAULT_CODE, CodeStyle, ReplyBody
 LETTERS = "ABC"
 STACK_BELOW = 120
 DEFAULT_COLUMNS = ("temperature=0.2", "temperature=0.9", "")
+#: For a model that sets its own sampling, effort is what there is to compare.
+EFFORT_COLUMNS = ("effort=low", "effort=high", "")
 
 
 class Column(Vertical):
@@ -40,7 +43,7 @@ class Column(Vertical):
     Column > .column-head { height: auto; }
     Column > VerticalScroll { height: 1fr; scrollbar-size-vertical: 1; }
     Column > .column-foot { height: auto; color: $text-muted; }
-    Column > Button { width: 100%; }
+    Column > Button { width: 100%; dock: bottom; }
     """
 
     def __init__(self, index: int, message: Message, code_style: CodeStyle) -> None:
@@ -69,7 +72,7 @@ class Column(Vertical):
     def show_head(self, replies: list[Message]) -> None:
         head = Text(f"{LETTERS[self.index]} · ", style="bold")
         head.append(model_name(str(self.message.params.get("model", ""))), style="bold")
-        head.append("\n")
+        head.append("  ")
         head.append_text(params_text(self.message.params, differing(replies)))
         self.query_one(".column-head", Static).update(head)
 
@@ -103,6 +106,15 @@ class CompareScreen(Screen[None]):
     CompareScreen #columns { height: 1fr; layout: horizontal; }
     CompareScreen.-stacked #columns { layout: vertical; }
     CompareScreen #compare-prompt { margin: 0 1; }
+    /* Once sent, the set-up gives its rows to the replies (the columns' heads say what each
+       one changed); one line recalls the prompt. */
+    CompareScreen.-sent #setup, CompareScreen.-sent #compare-prompt { display: none; }
+    CompareScreen #sent-prompt { display: none; height: 1; padding: 0 1; color: $text-muted;
+                                 text-wrap: nowrap; text-overflow: ellipsis; }
+    CompareScreen.-sent #sent-prompt { display: block; }
+    CompareScreen.-stacked Column > .column-head,
+    CompareScreen.-stacked Column > .column-foot { height: 1; text-wrap: nowrap;
+                                                   text-overflow: ellipsis; }
     """
 
     @dataclass
@@ -130,17 +142,23 @@ class CompareScreen(Screen[None]):
             yield Static(
                 Text(
                     "Compare: each line changes the sidebar's parameters for one column "
-                    "(name=value: model, temperature, top_p, top_k, max_tokens, stop). "
+                    "(name=value: model, effort, thinking, temperature, top_p, top_k, "
+                    "max_tokens, stop). "
                     "Leave C empty for two columns.",
                     style="dim",
                 )
             )
-            for index, default in enumerate(DEFAULT_COLUMNS):
+            info = catalog.lookup(self.base.model)
+            defaults = DEFAULT_COLUMNS
+            if not info.takes_sampling and {"low", "high"} <= set(info.effort_levels):
+                defaults = EFFORT_COLUMNS
+            for index, default in enumerate(defaults):
                 with Horizontal(classes="row"):
                     yield Static(LETTERS[index], classes="letter")
                     yield Input(default, id=f"config-{index}", compact=True)
             yield Static("", id="problem")
         yield Input(self.prompt, id="compare-prompt", placeholder="the prompt for every column")
+        yield Static("", id="sent-prompt")
         yield Container(id="columns")
         yield Footer()
 
@@ -198,6 +216,11 @@ class CompareScreen(Screen[None]):
         self.sent = True
         for widget in self.query("#setup Input, #compare-prompt"):
             widget.disabled = True
+        prompt = self.query_one("#compare-prompt", Input).value
+        line = Text("Prompt: ", style="bold")
+        line.append(" ".join(for_display(prompt).split()))
+        self.query_one("#sent-prompt", Static).update(line)
+        self.add_class("-sent")
         container = self.query_one("#columns")
         self.columns = [Column(n, m, self.code_style) for n, m in enumerate(messages)]
         await container.mount_all(self.columns)

@@ -38,6 +38,7 @@ class Entry:
 #: and the filter always searches every conversation.
 PAGE = 100
 MORE_ID = "+more"
+EMPTY_ID = "+empty"
 
 
 def _one_line(text: str, width: int = 80) -> str:
@@ -124,6 +125,13 @@ class ConversationList(OptionList):
             Option(self._prompt(entry), id=entry.id, disabled=bool(entry.problem))
             for entry in shown
         )
+        if not shown:
+            words = (
+                "No conversation matches."
+                if self.filter_text.strip()
+                else "No conversations yet: the first message you send starts one."
+            )
+            self.add_option(Option(Text(words, style="dim italic"), id=EMPTY_ID, disabled=True))
         more = len(visible) - len(shown)
         if more > 0:
             self.add_option(
@@ -133,15 +141,51 @@ class ConversationList(OptionList):
                 )
             )
         if target is None:
-            target = self.current_id if self.current_id in self.entries else highlighted
-        if target is not None:
-            try:
-                self.highlighted = self.get_option_index(target)
-            except Exception:
-                pass
+            # The user's own cursor stays where it was while the list has focus (a reply
+            # streaming elsewhere refreshes the list); else the open conversation is shown.
+            mine = highlighted if self.has_focus else None
+            current = self.current_id if self.current_id in self.entries else None
+            target = mine or current or highlighted
+        self._highlight(target)
 
-    def select_current(self, conversation_id: str) -> None:
+    def _highlight(self, target: str | None) -> None:
+        """Highlight `target`, or the first row that can be opened when it is not shown."""
+        index = None
+        if target:
+            try:
+                index = self.get_option_index(target)
+            except Exception:
+                index = None
+        if index is None:
+            index = self.first_row()
+        if index is not None:
+            self.highlighted = index
+
+    def first_row(self) -> int | None:
+        """The index of the first conversation that can be opened, if any."""
+        for index in range(self.option_count):
+            option = self.get_option_at_index(index)
+            if not option.disabled and option.id not in (MORE_ID, EMPTY_ID):
+                return index
+        return None
+
+    def open_first(self) -> bool:
+        """Open the first match (the filter's Enter); False when there is none."""
+        index = self.first_row()
+        if index is None:
+            return False
+        self.highlighted = index
+        option = self.get_option_at_index(index)
+        if option.id:
+            self.post_message(self.Opened(option.id))
+        return True
+
+    def select_current(self, conversation_id: str, move: bool = True) -> None:
+        """Mark the open conversation; `move` the cursor to it too (not while the user is
+        moving it in the list)."""
         self.current_id = conversation_id
+        if not move:
+            return
         try:
             self.highlighted = self.get_option_index(conversation_id)
         except Exception:

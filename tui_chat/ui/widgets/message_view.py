@@ -311,6 +311,7 @@ class TurnKeys(Widget):
         Binding("down,j", "step(1)", "Next", show=False),
         Binding("y", "app.copy_reply", "Copy message"),
         Binding("c", "app.copy_code", "Copy code"),
+        Binding("delete", "app.delete_message", "Delete message"),
     ]
 
     def action_step(self, delta: int) -> None:
@@ -407,6 +408,8 @@ class AssistantTurn(TurnKeys, Vertical, can_focus=True):
 
 
 class UserTurn(TurnKeys, Static, can_focus=True):
+    BINDINGS: ClassVar = [Binding("e", "app.edit_prompt", "Edit and resend")]
+
     DEFAULT_CSS = """
     UserTurn { height: auto; margin-bottom: 1; }
     UserTurn:focus { background: $boost; }

@@ -71,11 +71,14 @@ class ParamSidebar(VerticalScroll):
     DEFAULT_CSS = """
     ParamSidebar { padding: 0 1; scrollbar-size-vertical: 1; }
     ParamSidebar .field { height: auto; margin-bottom: 1; }
+    /* A checked field's spacing line is where its problem shows: nothing moves when one
+       appears or goes. The whole message is said when the field is left. */
+    ParamSidebar .field.-checked { margin-bottom: 0; }
     ParamSidebar .label { height: 1; }
     ParamSidebar .hint { height: auto; }
     ParamSidebar #hint-lifecycle { color: $text-warning; height: auto; }
-    ParamSidebar .problem { color: $text-error; display: none; height: auto; }
-    ParamSidebar .field.-invalid .problem { display: block; }
+    ParamSidebar .problem { color: $text-error; height: 1; text-wrap: nowrap;
+                            text-overflow: ellipsis; }
     ParamSidebar .field.-invalid Input { background: $error-muted; }
     ParamSidebar Input { width: 100%; background: $boost; }
     ParamSidebar Input:focus { background: $primary-muted; }
@@ -129,7 +132,7 @@ class ParamSidebar(VerticalScroll):
 
     def compose(self):
         params = self.params
-        with Vertical(classes="field", id="field-model"):
+        with Vertical(classes="field -checked", id="field-model"):
             yield Static(Text("Model", style="bold"), classes="label")
             yield Input(
                 params.model,
@@ -151,7 +154,7 @@ class ParamSidebar(VerticalScroll):
                 id="effort",
                 compact=True,
             )
-        with Vertical(classes="field", id="field-thinking"):
+        with Vertical(classes="field -checked", id="field-thinking"):
             yield Static("", classes="label", id="label-thinking")
             yield Input(
                 _thinking_text(params.thinking),
@@ -162,12 +165,12 @@ class ParamSidebar(VerticalScroll):
             )
             yield Static("", classes="problem", id="problem-thinking")
         for name in NUMERIC:
-            with Vertical(classes="field", id=f"field-{name}"):
+            with Vertical(classes="field -checked", id=f"field-{name}"):
                 yield Static("", classes="label", id=f"label-{name}")
                 yield Input(_number_text(getattr(params, name)), id=name, compact=True)
                 yield Static("", classes="problem", id=f"problem-{name}")
         yield Static("", id="sampling-note")
-        with Vertical(classes="field", id="field-stop_sequences"):
+        with Vertical(classes="field -checked", id="field-stop_sequences"):
             yield Static(
                 _label("Stop sequences", "a,b  \\, \\n \\t \\s"),
                 classes="label",
@@ -262,7 +265,8 @@ class ParamSidebar(VerticalScroll):
             else:
                 value = parse_value(name, text, self._limit())
         except ParamError as error:
-            self._mark(name, f"must be {error.allowed}")
+            shown = text if len(text) <= 24 else text[:21] + "…"
+            self._mark(name, f"got {shown!r}: must be {error.allowed}")
             return
         self._mark(name, None)
         if name == "stop_sequences":
@@ -322,6 +326,15 @@ class ParamSidebar(VerticalScroll):
             self.invalid.pop(name, None)
         else:
             self.invalid[name] = problem
+
+    def on_descendant_blur(self, event) -> None:
+        """Leaving a field that holds a refused value: say the whole problem once (its line
+        in the sidebar may be cut)."""
+        name = getattr(event.widget, "id", "") or ""
+        if name in self.invalid:
+            self.app.notify(
+                f"{name}: {self.invalid[name]}", severity="warning", markup=False, timeout=6
+            )
 
     def problems(self) -> list[str]:
         """One line per field holding a value that will not be sent."""
