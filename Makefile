@@ -18,6 +18,7 @@ run: $(STAMP)
 	$(BIN)/tui-chat $(ARGS)
 
 test: $(STAMP)
+	bash tests/ensure_tmux.sh
 	$(BIN)/ruff check tui_chat tests benchmarks
 	$(BIN)/ruff format --check tui_chat tests benchmarks
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)

@@ -24,14 +24,14 @@ from .conftest import MODEL, record_notifications, write_config
 DEFAULT_US = "us.anthropic.claude-sonnet-5-5"  # the built-in default in us-east-1
 
 SIDEBAR_CASES = [
-    ("temperature", "nan", "a number from 0 to 1"),
-    ("temperature", "inf", "a number from 0 to 1"),
-    ("top_p", "1e309", "a number from 0 to 1"),
-    ("top_p", "", "a number from 0 to 1"),
-    ("top_k", "0x10", "a whole number from 0 to 500"),
-    ("top_k", "-1", "a whole number from 0 to 500"),
-    ("max_tokens_to_sample", "1e3", "a whole number from 1 to 64,000"),
-    ("max_tokens_to_sample", "99999999999999999999", "a whole number from 1 to 64,000"),
+    ("temperature", "nan", "must be 0–1; got"),
+    ("temperature", "inf", "must be 0–1; got"),
+    ("top_p", "1e309", "must be 0–1; got"),
+    ("top_p", "", "must be 0–1; got"),
+    ("top_k", "0x10", "must be whole 0–500; got"),
+    ("top_k", "-1", "must be whole 0–500; got"),
+    ("max_tokens_to_sample", "1e3", "must be whole 1–64,000; got"),
+    ("max_tokens_to_sample", "99999999999999999999", "must be whole 1–64,000; got"),
     ("stop_sequences", "END, bad\\", "a lone \\ at the end"),
 ]
 

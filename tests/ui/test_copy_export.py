@@ -1,5 +1,5 @@
-"""Copy over SSH (exact OSC 52 bytes, tmux-wrapped too), code blocks, the focused message,
-in-app export, and the filter searching message content."""
+"""Copy over SSH (exact OSC 52 bytes; inside tmux, what tmux did decides the words), code
+blocks, the focused message, in-app export, and the filter searching message content."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from textual.widgets import Input
 
 from tui_chat.emulator import Fault
 from tui_chat.export import to_markdown
+from tui_chat.ui import app_tools
+from tui_chat.ui.clipboard import TmuxProbe
 from tui_chat.ui.screens.dialogs import AskText, CodePicker, Confirm
 from tui_chat.ui.widgets.conversation_list import ConversationList
 from tui_chat.ui.widgets.message_view import AssistantTurn, UserTurn
@@ -54,28 +56,70 @@ def osc52(text: str) -> str:
     return "\x1b]52;c;" + base64.b64encode(text.encode()).decode() + "\x07"
 
 
-@pytest.mark.parametrize("tmux", [False, True])
-async def test_ctrl_y_writes_the_exact_osc52_bytes(make_app, emulator, written, monkeypatch, tmux):
+def passthrough(sequence: str) -> str:
+    """The `ESC P tmux;` form, which tmux 3.3+ drops at its defaults."""
+    return "\x1bPtmux;" + sequence.replace("\x1b", "\x1b\x1b") + "\x1b\\"
+
+
+REPLY_TEXT = "Copy me: ünïcode ✓"
+
+#: Inside tmux: what tmux did and said (faked: the real thing is tests/ui/test_tmux_copy.py),
+#: whether the passthrough form must be written, and the notification.
+TMUX_CASES = {
+    "outside-tmux": (None, False, "Copied the last reply (18 characters) via OSC 52."),
+    "tmux-buffer": (
+        TmuxProbe("tmux 3.3a", True, "", "external", "off"),
+        False,
+        "Copied the last reply (18 characters) via tmux's buffer and OSC 52.",
+    ),
+    "tmux-3.1-passthrough": (
+        TmuxProbe("tmux 3.1", False, "tmux 3.1 has no load-buffer -w", "external", None),
+        True,
+        "Copied the last reply (18 characters) via OSC 52 through tmux's passthrough.",
+    ),
+    "tmux-drops-it": (
+        TmuxProbe("tmux 3.3a", False, "tmux load-buffer failed (no clients)", "external", "off"),
+        False,
+        "Not copied: tmux load-buffer failed (no clients), and tmux drops OSC 52 with "
+        "set-clipboard external and allow-passthrough off; add `set -g set-clipboard on` to "
+        "~/.tmux.conf.",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(TMUX_CASES))
+async def test_ctrl_y_writes_the_exact_osc52_bytes(make_app, emulator, written, monkeypatch, case):
+    probe, wrapped, said = TMUX_CASES[case]
     monkeypatch.setenv("SSH_CONNECTION", "10.0.0.1 5000 10.0.0.2 22")  # no local tool
-    if tmux:
-        monkeypatch.setenv("TMUX", "/tmp/tmux-0/default,1,0")
+    asked: list[str] = []
+    if probe is not None:
+        monkeypatch.setenv("TMUX", "/tmp/tmux-0/no-such-server,1,0")
+
+        def fake_probe(text: str) -> TmuxProbe:
+            asked.append(text)
+            return probe
+
+        # Never the machine's tmux: a test must not touch a real tmux server's buffers.
+        monkeypatch.setattr(app_tools, "probe_tmux", fake_probe)
     else:
         monkeypatch.delenv("TMUX", raising=False)
-    emulator.add_fault(Fault("scripted_reply", text="Copy me: ünïcode ✓"))
+    emulator.add_fault(Fault("scripted_reply", text=REPLY_TEXT))
     app = make_app()
     async with app.run_test() as pilot:
         chunks = written(app)
         await send(pilot, "hello")
         await wait_idle(pilot, app)
+        before = len(app._notifications)
         await pilot.press("ctrl+y")
-        await pilot.pause()
-        sequence = osc52("Copy me: ünïcode ✓")
-        if tmux:
-            sequence = "\x1bPtmux;" + sequence.replace("\x1b", "\x1b\x1b") + "\x1b\\"
-        assert sequence in "".join(chunks)
-        assert app.clipboard == "Copy me: ünïcode ✓"
-        messages = [str(n.message) for n in app._notifications]
-        assert any("Copied the last reply (18 characters) via OSC 52" in m for m in messages)
+        # Inside tmux the words come once tmux has answered, from a thread.
+        await wait_for(pilot, lambda: len(app._notifications) > before)
+        assert [str(n.message) for n in app._notifications][before:] == [said]
+        output = "".join(chunks)
+        # The plain OSC 52 always; the passthrough form only where tmux forwards it.
+        assert osc52(REPLY_TEXT) in output
+        assert (passthrough(osc52(REPLY_TEXT)) in output) == wrapped
+        assert app.clipboard == REPLY_TEXT
+        assert asked == ([REPLY_TEXT] if probe is not None else [])
 
 
 async def test_copying_a_code_block_and_choosing_among_several(make_app, emulator, written):

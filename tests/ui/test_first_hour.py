@@ -212,3 +212,54 @@ async def test_the_context_meter_counts_against_the_models_window(
         prompt.load_text("x" * 600_000)
         await pilot.pause()
         assert "over the model's limit" in str(prompt.border_subtitle)
+
+
+async def test_a_refused_value_does_not_move_the_sidebar(make_app):
+    app = make_app()
+    async with app.run_test(size=(130, 50)) as pilot:
+        below = app.query_one("#field-top_p")
+        before = below.region.y
+        app.query_one("#temperature").value = "1.7"
+        await pilot.pause()
+        assert app.query_one("#field-temperature").has_class("-invalid")
+        assert "got '1.7'" in rendered_text(app.query_one("#problem-temperature"))
+        assert below.region.y == before
+        app.query_one("#temperature").value = "0.5"
+        await pilot.pause()
+        assert below.region.y == before
+
+
+async def test_the_demo_shows_no_cost_and_no_account_models(isolated_environment):
+    app = ChatApp(load_settings(demo=True))
+    async with app.run_test(size=(140, 40)) as pilot:
+        await send(pilot, "hello")
+        await wait_idle(pilot, app)
+        await wait_for(pilot, lambda: app.models_checked, timeout=20)
+        usage = rendered_text(app.query_one(TitleBar).query_one("#usage"))
+        assert "out" in usage and "$" not in usage
+        assert app.models is None  # the demo's emulator is not your account
+        assert "account" not in rendered_text(app.query_one("#hint-model"))
+
+
+async def test_compare_at_80x24_keeps_every_keep_button_on_screen(make_app, emulator):
+    from textual.widgets import Button, Input
+
+    from tui_chat.ui.screens.compare import CompareScreen
+
+    from .conftest import wait_for_screen
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f3")
+        await wait_for_screen(pilot, CompareScreen, "#compare-prompt")
+        screen = app.screen
+        screen.query_one("#config-2", Input).value = "temperature=0.5"
+        screen.query_one("#compare-prompt", Input).value = "Name three uses for a lighthouse"
+        screen.query_one("#compare-prompt").focus()
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: screen.columns and all(c.done for c in screen.columns))
+        await pilot.pause(0.2)
+        assert not screen.query_one("#setup").display
+        for button in screen.query(Button):
+            region = button.region
+            assert region.height >= 1 and region.bottom <= 24 - 1, button.id

@@ -1149,8 +1149,12 @@ class ChatApp(ToolActions, App):
         if not self.store.exists(self.conversation.id) and not self.conversation.messages:
             self.query_one("#prompt").focus()
             return
-        # A new conversation starts from the open one's parameters (F5 resets them).
-        await self._show_new(self.conversation.params)
+        # A new conversation starts from the open one's parameters (F5 resets them), but not
+        # from a saved model id that could not be typed (spaces, control characters).
+        params = self.conversation.params
+        if catalog.model_id_problem(params.model) is not None:
+            params = params.with_changes(model=self.settings.defaults.model)
+        await self._show_new(params)
         self.query_one("#prompt").focus()
 
     async def action_retry(self) -> None:

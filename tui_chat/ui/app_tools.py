@@ -1,6 +1,7 @@
-"""The app's tools for the open conversation: copy (OSC 52 and the local clipboard), copy a
-code block, export to Markdown, show the last request, and presets. A mixin of `ChatApp`,
-which provides `conversation`, `say`, `settings`, `state` and the widgets these use."""
+"""The app's tools for the open conversation: copy (OSC 52, tmux's buffer, the local
+clipboard), copy a code block, export to Markdown, show the last request, and presets. A mixin
+of `ChatApp`, which provides `conversation`, `say`, `settings`, `state` and the widgets these
+use."""
 
 from __future__ import annotations
 
@@ -16,28 +17,76 @@ from tui_chat.demo import DEMO_REGION
 from tui_chat.export import to_markdown
 from tui_chat.params import ParamError
 from tui_chat.store import write_atomic
-from tui_chat.ui.clipboard import code_blocks, copy_locally, local_tool, osc52
+from tui_chat.ui.clipboard import (
+    CopyOutcome,
+    code_blocks,
+    copy_locally,
+    in_tmux,
+    local_tool,
+    osc52,
+    outcome_in_tmux,
+    outcome_outside_tmux,
+    probe_tmux,
+)
 from tui_chat.ui.screens.dialogs import AskText, CodePicker, Confirm
 from tui_chat.ui.widgets.message_view import AssistantTurn, UserTurn
 from tui_chat.ui.widgets.sidebar import ParamSidebar
 
 
 class ToolActions:
-    def copy_to_clipboard(self, text: str) -> None:
-        """OSC 52 to the terminal (wrapped for tmux's passthrough inside tmux), and the local
-        clipboard tool too when there is one and this is not an SSH session."""
+    #: One tmux copy at a time, so tmux's newest buffer is the newest copy.
+    _tmux_copy_lock = threading.Lock()
+
+    def copy_to_clipboard(self, text: str, announce: str | None = None) -> None:
+        """Put `text` on the clipboard: a plain OSC 52 to the terminal always; inside tmux
+        also `tmux load-buffer -w -` (off the UI thread, as it runs a process); the local
+        clipboard tool too when there is one and this is not an SSH session. With `announce`
+        (what is copied, e.g. "the last reply"), say how it was copied, or that it was not,
+        once that is known (see tui_chat.ui.clipboard for the decision)."""
         self._clipboard = text
         if self._driver is not None:
-            self._driver.write(osc52(text, tmux=bool(os.environ.get("TMUX"))))
+            self._driver.write(osc52(text))
         tool = local_tool()
-        if tool is not None:
-            threading.Thread(target=copy_locally, args=(text, tool), daemon=True).start()
+        if not in_tmux(os.environ):
+            if tool is not None:
+                threading.Thread(target=copy_locally, args=(text, tool), daemon=True).start()
+            if announce:
+                self._announce_copy(outcome_outside_tmux(tool), text, announce)
+            return
+        threading.Thread(
+            target=self._copy_through_tmux,
+            args=(text, tool, announce),
+            name="tmux-copy",
+            daemon=True,
+        ).start()
+
+    def _copy_through_tmux(self, text: str, tool: list[str] | None, announce: str | None) -> None:
+        """In a thread: tmux's buffer, the local tool, then the outcome back on the UI."""
+        with self._tmux_copy_lock:
+            probe = probe_tmux(text)
+            tool_ok = copy_locally(text, tool) if tool is not None else None
+        outcome = outcome_in_tmux(probe, tool, tool_ok)
+        try:
+            self.call_from_thread(self._finish_tmux_copy, text, outcome, announce)
+        except RuntimeError:
+            pass  # the app has closed meanwhile: there is no one left to tell
+
+    def _finish_tmux_copy(self, text: str, outcome: CopyOutcome, announce: str | None) -> None:
+        if outcome.passthrough and self._driver is not None:
+            # Only where tmux forwards it (before 3.3, or allow-passthrough on).
+            self._driver.write(osc52(text, tmux=True))
+        if announce:
+            self._announce_copy(outcome, text, announce)
+
+    def _announce_copy(self, outcome: CopyOutcome, text: str, what: str) -> None:
+        self.say(
+            outcome.message(what, len(text)),
+            severity=outcome.severity,
+            timeout=None if outcome.copied else 12,
+        )
 
     def _copy(self, text: str, what: str) -> None:
-        self.copy_to_clipboard(text)
-        tool = local_tool()
-        how = "OSC 52" + (f" and {tool[0]}" if tool else "")
-        self.say(f"Copied {what} ({len(text):,} characters) via {how}.")
+        self.copy_to_clipboard(text, announce=what)
 
     def _focused_message(self) -> Message | None:
         focused = self.focused

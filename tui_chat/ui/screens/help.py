@@ -41,8 +41,10 @@ KEYS: list[tuple[str, str]] = [
 
 NOTES = (
     "Copying over SSH: ctrl+y sends the text to your terminal's clipboard with OSC 52, which "
-    "works over SSH in most terminals (not macOS Terminal.app). Inside tmux the sequence is "
-    "passed through; add `set -g set-clipboard on` to ~/.tmux.conf. On a local desktop the "
+    "works over SSH in most terminals (not macOS Terminal.app). Inside tmux it also goes into "
+    "tmux's buffer (tmux load-buffer -w, which tmux forwards to the outer terminal), so it "
+    "works at tmux's default options; when tmux's options drop it, the notification says so "
+    "and which option to set (`set -g set-clipboard on` in ~/.tmux.conf). On a local desktop the "
     "text also goes to wl-copy, xclip, xsel or pbcopy when installed. The command palette has "
     '"Copy code block" and "Export conversation to Markdown".\n\n'
     "Selecting text: drag with the mouse to select, then ctrl+c copies the selection. Started "

@@ -54,6 +54,6 @@ class RequestScreen(ModalScreen[None]):
 
     def action_copy(self, what: str) -> None:
         text = self.json if what == "json" else self.python
-        self.app.copy_to_clipboard(text)
         label = "the JSON body" if what == "json" else "the Python code"
-        self.app.notify(f"Copied {label} ({len(text):,} characters) via OSC 52.", markup=False)
+        # The app says how it was copied (tmux's buffer, OSC 52...), or that it was not.
+        self.app.copy_to_clipboard(text, announce=label)

@@ -14,11 +14,12 @@ from rich.text import Text
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
-from textual.widgets import Input, OptionList
+from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from tui_chat.sanitize import for_display
 from tui_chat.ui.format import relative_time
+from tui_chat.ui.widgets.keys import OrderedInput
 
 
 @dataclass
@@ -214,5 +215,5 @@ class ConversationPane(Vertical):
     """
 
     def compose(self):
-        yield Input(placeholder="filter conversations", id="filter", compact=True)
+        yield OrderedInput(placeholder="filter conversations", id="filter", compact=True)
         yield ConversationList(id="conversations")

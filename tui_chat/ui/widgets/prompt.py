@@ -1,5 +1,6 @@
 """PromptInput: the multi-line prompt. Enter sends; ctrl+j or shift+enter inserts a newline;
-Up in an empty prompt (or while browsing) recalls earlier prompts."""
+Up in an empty prompt (or while browsing) recalls earlier prompts. Keys typed in a burst are
+applied in order (`OrderedKeys`)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from textual import events
 from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import TextArea
+
+from tui_chat.ui.widgets.keys import OrderedKeys
 
 
 def _without_ctrl_y(bindings: list) -> list:
@@ -22,7 +25,7 @@ def _without_ctrl_y(bindings: list) -> list:
     return out
 
 
-class PromptInput(TextArea, inherit_bindings=False):
+class PromptInput(OrderedKeys, TextArea, inherit_bindings=False):
     """The chat prompt. Posts `PromptInput.Submitted` with the text when Enter is pressed."""
 
     # Our own copy of TextArea's bindings replaces (rather than extends) the inherited ones,
@@ -58,6 +61,7 @@ class PromptInput(TextArea, inherit_bindings=False):
         self._draft_before_history = ""
 
     async def _on_key(self, event: events.Key) -> None:
+        # Only the prompt's own keys: Textual then calls OrderedKeys' and TextArea's handlers.
         if event.key == "enter":
             event.stop()
             event.prevent_default()
@@ -68,8 +72,6 @@ class PromptInput(TextArea, inherit_bindings=False):
             event.prevent_default()
             start, end = self.selection
             self._replace_via_keyboard("\n", start, end)
-            return
-        await super()._on_key(event)
 
     def submit(self) -> None:
         text = self.text

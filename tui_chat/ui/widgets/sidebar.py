@@ -11,6 +11,7 @@ model is marked.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +35,7 @@ from tui_chat.params import (
     format_stop_sequences,
     parse_value,
 )
+from tui_chat.ui.widgets.keys import OrderedInput
 
 NUMERIC = ("max_tokens_to_sample", "temperature", "top_p", "top_k")
 SAMPLING = ("temperature", "top_p", "top_k")
@@ -58,6 +60,19 @@ def _hint_number(value: Any) -> str:
     if isinstance(value, int) and value >= 10_000:
         return f"{value:,}"
     return _number_text(value)
+
+
+_RANGE = re.compile(r"^a (whole )?number from (\S+) to (\S+)$")
+
+
+def _compact(allowed: str) -> str:
+    """'a number from 0 to 1' -> '0–1' (a whole number: 'whole 0–500'): the sidebar's
+    problem line is one line of about thirty columns."""
+    match = _RANGE.match(allowed)
+    if not match:
+        return allowed
+    whole, low, high = match.groups()
+    return f"{'whole ' if whole else ''}{low}–{high}"
 
 
 def _thinking_text(value: str | int) -> str:
@@ -134,7 +149,7 @@ class ParamSidebar(VerticalScroll):
         params = self.params
         with Vertical(classes="field -checked", id="field-model"):
             yield Static(Text("Model", style="bold"), classes="label")
-            yield Input(
+            yield OrderedInput(
                 params.model,
                 id="model",
                 suggester=SuggestFromList(self._suggestions, case_sensitive=False),
@@ -156,7 +171,7 @@ class ParamSidebar(VerticalScroll):
             )
         with Vertical(classes="field -checked", id="field-thinking"):
             yield Static("", classes="label", id="label-thinking")
-            yield Input(
+            yield OrderedInput(
                 _thinking_text(params.thinking),
                 id="thinking",
                 placeholder="off",
@@ -167,7 +182,7 @@ class ParamSidebar(VerticalScroll):
         for name in NUMERIC:
             with Vertical(classes="field -checked", id=f"field-{name}"):
                 yield Static("", classes="label", id=f"label-{name}")
-                yield Input(_number_text(getattr(params, name)), id=name, compact=True)
+                yield OrderedInput(_number_text(getattr(params, name)), id=name, compact=True)
                 yield Static("", classes="problem", id=f"problem-{name}")
         yield Static("", id="sampling-note")
         with Vertical(classes="field -checked", id="field-stop_sequences"):
@@ -175,7 +190,7 @@ class ParamSidebar(VerticalScroll):
                 _label("Stop sequences", "a,b  \\, \\n \\t \\s"),
                 classes="label",
             )
-            yield Input(
+            yield OrderedInput(
                 format_stop_sequences(params.stop_sequences),
                 id="stop_sequences",
                 placeholder="none",
@@ -266,7 +281,7 @@ class ParamSidebar(VerticalScroll):
                 value = parse_value(name, text, self._limit())
         except ParamError as error:
             shown = text if len(text) <= 24 else text[:21] + "…"
-            self._mark(name, f"got {shown!r}: must be {error.allowed}")
+            self._mark(name, f"must be {_compact(error.allowed)}; got {shown!r}")
             return
         self._mark(name, None)
         if name == "stop_sequences":
