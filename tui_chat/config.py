@@ -9,7 +9,6 @@ value is used instead: a typo never stops the app from starting.
 from __future__ import annotations
 
 import os
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -21,7 +20,7 @@ import tomli_w
 from tui_chat.bedrock.catalog import default_model, lookup, model_id_problem
 from tui_chat.bedrock.errors import is_region_name
 from tui_chat.params import ALL_PARAMS, ParamError, Params, check_value
-from tui_chat.store import write_atomic
+from tui_chat.store import DocumentError, link_target, loads_toml, write_atomic
 
 APP_NAME = "tui-chat"
 #: Built-in defaults for new conversations: the seed values, except a max tokens that leaves
@@ -31,7 +30,12 @@ APP_MAX_TOKENS = 8192
 DEFAULT_READ_TIMEOUT = 120.0
 DEFAULT_CONNECT_TIMEOUT = 10.0
 DEFAULT_MAX_ATTEMPTS = 3
+#: Prompt history (state.toml) keeps at most this many prompts, none larger than
+#: HISTORY_ENTRY_BYTES (a bigger paste stays in its conversation, not in the history), and at
+#: most HISTORY_BYTES in all, the oldest dropped first.
 HISTORY_LIMIT = 200
+HISTORY_ENTRY_BYTES = 16 * 1024
+HISTORY_BYTES = 256 * 1024
 
 
 @dataclass(frozen=True)
@@ -109,6 +113,12 @@ class _Report:
 
 
 def _read_toml(path: Path, problems: list[str]) -> dict[str, Any]:
+    """config.toml, read and never written; {} (the built-in settings) if it cannot be used."""
+    try:
+        link_target(path)  # a link to nothing is a problem, not a missing file
+    except OSError as error:
+        problems.append(f"{error}; using the built-in settings")
+        return {}
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -120,9 +130,9 @@ def _read_toml(path: Path, problems: list[str]) -> dict[str, Any]:
         problems.append(f"{path}: cannot be read ({error}); using the built-in settings")
         return {}
     try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        problems.append(f"{path}: is not valid TOML ({error}); using the built-in settings")
+        return loads_toml(text)
+    except DocumentError as error:
+        problems.append(f"{path}: {error.reason}; using the built-in settings")
         return {}
 
 
@@ -371,15 +381,27 @@ class State:
     def load(cls, path: Path) -> State:
         problems: list[str] = []
         try:
+            link_target(path)
+        except OSError as error:
+            # Saving would fail the same way (see save): say so once, at the start.
+            return cls(problems=[f"{error}; starting afresh (nothing is saved until it is fixed)"])
+        try:
             raw = path.read_bytes()
         except FileNotFoundError:
             return cls()
         except OSError as error:
             return cls(problems=[f"{path}: cannot be read ({error.strerror}); starting afresh"])
         try:
-            data = tomllib.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
-            state = cls(problems=[f"{path}: is not valid TOML ({error}); starting afresh"])
+            data = loads_toml(raw.decode("utf-8"))
+        except UnicodeDecodeError as error:
+            reason = f"is not valid TOML ({error})"
+        except DocumentError as error:
+            reason = error.reason
+        else:
+            reason = ""
+        if reason:
+            # Kept aside byte for byte (state.toml.bad) when the state is next saved.
+            state = cls(problems=[f"{path}: {reason}; starting afresh"])
             state._unreadable = raw
             return state
         state = cls()
@@ -404,7 +426,7 @@ class State:
             problems.append(f"{path}: drafts: must be a table; ignored")
         history = data.get("history", [])
         if isinstance(history, list):
-            state.history = [h for h in history if isinstance(h, str)][-HISTORY_LIMIT:]
+            state.history = bounded_history([h for h in history if isinstance(h, str)])
         else:
             problems.append(f"{path}: history: must be an array of strings; ignored")
         for key in ("sidebar", "conversation_list"):
@@ -445,16 +467,39 @@ class State:
             value = getattr(self, key)
             if value is not None:
                 data[key] = value
-        data["history"] = self.history[-HISTORY_LIMIT:]
+        data["history"] = bounded_history(self.history)
         data["drafts"] = {k: v for k, v in self.drafts.items() if v}
         if self.presets:
             data["presets"] = self.presets
-        write_atomic(path, tomli_w.dumps(data))
+        # A state.toml that is a link (kept with dotfiles) stays one: its target is rewritten.
+        write_atomic(path, tomli_w.dumps(data), follow_symlinks=True)
 
     def remember_prompt(self, text: str) -> None:
-        if not text.strip():
+        """Add a sent prompt to the history (Up recalls it), unless it is blank or too big."""
+        if not text.strip() or _size(text) > HISTORY_ENTRY_BYTES:
             return
         if text in self.history:
             self.history.remove(text)
         self.history.append(text)
-        del self.history[:-HISTORY_LIMIT]
+        self.history[:] = bounded_history(self.history)  # in place: the prompt shares the list
+
+
+def _size(text: str) -> int:
+    return len(text.encode("utf-8", "surrogatepass"))
+
+
+def bounded_history(history: list[str]) -> list[str]:
+    """The newest prompts of `history` that fit its limits (see HISTORY_LIMIT), in order;
+    a prompt too big to keep is skipped, not a reason to drop older ones."""
+    kept: list[str] = []
+    total = 0
+    for text in reversed(history):
+        size = _size(text)
+        if size > HISTORY_ENTRY_BYTES:
+            continue
+        if len(kept) == HISTORY_LIMIT or total + size > HISTORY_BYTES:
+            break
+        kept.append(text)
+        total += size
+    kept.reverse()
+    return kept

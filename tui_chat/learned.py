@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from tui_chat.bedrock.catalog import base_model_id
-from tui_chat.store import write_atomic
+from tui_chat.store import DocumentError, loads_json, write_atomic
 
 FILE_NAME = "learned-rules.json"
 
@@ -39,10 +39,11 @@ class LearnedRules:
             self._rules = {}
             if self.path is not None:
                 try:
-                    data = json.loads(self.path.read_text(encoding="utf-8"))
+                    data = loads_json(self.path.read_bytes())
+                except (OSError, DocumentError):
+                    data = {}  # a cache: a broken one is simply started afresh
+                if isinstance(data, dict):
                     self._rules = _checked(data.get("models", {}))
-                except (OSError, ValueError, AttributeError, RecursionError):
-                    self._rules = {}  # a cache: a broken one is simply started afresh
         return self._rules
 
     def for_model(self, model_id: str) -> dict[str, str]:

@@ -3,14 +3,14 @@
 A new preset is appended to config.toml as a `[presets.NAME]` table, so the file's comments
 and layout stay exactly as they were; the app never rewrites what is already there. When that
 cannot be done safely (the file does not parse, the name already exists there, or the result
-would not parse), the preset goes into state.toml instead, which the app owns.
+would not parse), the preset goes into state.toml instead, which the app owns. A config.toml
+that is a symbolic link (to a dotfiles folder, say) stays one: the file it points to gets the
+table; a link to nothing, or a loop, is an OSError and nothing is saved.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,7 @@ import tomli_w
 
 from tui_chat.config import Settings, State
 from tui_chat.params import ParamError, Params
-from tui_chat.store import write_atomic
+from tui_chat.store import DocumentError, link_target, loads_toml, write_atomic
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")
 SAVED = (
@@ -67,10 +67,11 @@ def save(name: str, params: Params, settings: Settings, state: State) -> str:
 
 
 def _append_to_config(path: Path, name: str, values: dict[str, Any]) -> bool:
+    target = link_target(path)  # OSError for a link to nothing or a loop: nothing is saved
     try:
-        original = path.read_text(encoding="utf-8") if path.exists() else ""
-        current = tomllib.loads(original)
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        original = target.read_text(encoding="utf-8") if target.exists() else ""
+        current = loads_toml(original)
+    except (OSError, UnicodeDecodeError, DocumentError):
         return False
     presets = current.get("presets", {})
     if not isinstance(presets, dict) or name in presets:
@@ -83,15 +84,15 @@ def _append_to_config(path: Path, name: str, values: dict[str, Any]) -> bool:
     )
     updated = f"{original}{separator}{block}"
     try:
-        if tomllib.loads(updated).get("presets", {}).get(name) != values:
+        if loads_toml(updated).get("presets", {}).get(name) != values:
             return False
-    except tomllib.TOMLDecodeError:
+    except DocumentError:
         return False
     mode = 0o600
-    if path.exists():
-        mode = os.stat(path).st_mode & 0o777
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(path, updated, mode=mode)
+    if target.exists():
+        mode = target.stat().st_mode & 0o777
+    target.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(path, updated, mode=mode, follow_symlinks=True)
     return True
 
 

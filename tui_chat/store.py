@@ -364,14 +364,113 @@ def _decode(path: Path, data: bytes) -> str:
 
 def _parse_toml(path: Path, text: str) -> dict[str, Any]:
     try:
-        return tomllib.loads(text)
+        return loads_toml(text)
+    except DocumentError as error:
+        raise StoreError(path, error.reason) from None
+
+
+# Reading TOML and JSON that anyone may have written. Python's parsers (and tomli-w, and
+# json.dumps of a parsed copy) recurse once per level of nesting, so `a = [[[[...]]]]` a few
+# hundred levels deep, a kilobyte or so, raises RecursionError instead of a syntax error. These
+# turn that, and any other failure of a parser on hostile input, into a reason in words.
+
+#: Deeper than this and a document is refused: no file of ours nests more than a few levels, and
+#: everything later done with a document (tomli-w, json.dumps, repr) then stays far from the
+#: recursion limit.
+MAX_NESTING = 64
+#: The reason given for a file nested too deeply (for the parser, or past MAX_NESTING).
+TOO_DEEP = "is nested too deeply to read"
+
+
+class DocumentError(ValueError):
+    """A TOML or JSON document that cannot be used; `reason` says why, in words, to follow a
+    file name ("is not valid TOML (...)", "is nested too deeply to read")."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def loads_toml(text: str) -> dict[str, Any]:
+    """`tomllib.loads`, but every way it can fail is a DocumentError."""
+    try:
+        document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise StoreError(path, f"is not valid TOML ({error})") from None
+        raise DocumentError(f"is not valid TOML ({error})") from None
+    except RecursionError:
+        raise DocumentError(TOO_DEEP) from None
+    except Exception as error:  # any other failure of the parser: the file is unreadable
+        raise DocumentError(f"cannot be parsed ({type(error).__name__}: {error})") from None
+    _check_nesting(document)
+    return document
 
 
-def write_atomic(path: Path, text: str | bytes, mode: int = 0o600) -> os.stat_result:
+def loads_json(data: str | bytes, **options: Any) -> Any:
+    """`json.loads` (with `options`, such as an object_hook), but every way it or the hook can
+    fail is a DocumentError."""
+    try:
+        document = json.loads(data, **options)
+    except RecursionError:
+        raise DocumentError(TOO_DEEP) from None
+    except Exception as error:  # JSONDecodeError, bad UTF-8, or the hook's own errors
+        raise DocumentError(f"is not valid JSON ({error})") from None
+    _check_nesting(document)
+    return document
+
+
+def _check_nesting(document: Any) -> None:
+    """DocumentError if tables and arrays nest more than MAX_NESTING deep (without recursing)."""
+    containers: list[tuple[Any, int]] = [(document, 1)] if isinstance(document, dict | list) else []
+    while containers:
+        value, depth = containers.pop()
+        children = value.values() if isinstance(value, dict) else value
+        for child in children:
+            if isinstance(child, dict | list):
+                if depth >= MAX_NESTING:
+                    raise DocumentError(TOO_DEEP)
+                containers.append((child, depth + 1))
+
+
+def link_target(path: Path) -> Path:
+    """The file `path` names once symbolic links are followed (`path` itself when it is not a
+    link, whether or not it exists). OSError, naming the link, for a link to nothing, a loop, or
+    a link to something that is not a regular file."""
+    current = path
+    for _ in range(40):  # as the kernel: a chain this long is a loop
+        try:
+            info = os.lstat(current)
+        except FileNotFoundError:
+            if current == path:
+                return path
+            shown = os.path.normpath(current)
+            raise OSError(f"{path} is a symbolic link to {shown}, which does not exist") from None
+        if not stat.S_ISLNK(info.st_mode):
+            if current != path and not stat.S_ISREG(info.st_mode):
+                shown = os.path.normpath(current)
+                raise OSError(f"{path} is a symbolic link to {shown}, which is not a file")
+            return current
+        current = current.parent / os.readlink(current)
+    raise OSError(f"{path} is a symbolic link that leads round in a loop")
+
+
+def write_atomic(
+    path: Path, text: str | bytes, mode: int = 0o600, *, follow_symlinks: bool = False
+) -> os.stat_result:
     """Write `text` (UTF-8) or bytes to `path` so that a crash leaves either the old file or
-    the new one."""
+    the new one.
+
+    A symbolic link at `path` is replaced by a regular file, unless `follow_symlinks`: then the
+    file it points to is written instead (the temporary file is made in that file's folder, so
+    the rename stays on its file system), keeping that file's permissions, and the link stays.
+    A link to nothing, or a loop, is then an OSError and nothing is written. The user's own
+    files (config.toml, state.toml) follow links; session files never do (see _read_bytes).
+    """
+    if follow_symlinks:
+        target = link_target(path)
+        if target != path:
+            with contextlib.suppress(FileNotFoundError):
+                mode = stat.S_IMODE(os.stat(target).st_mode)
+            path = target
     directory = path.parent
     data = text.encode("utf-8") if isinstance(text, str) else text
     tmp = directory / f".{path.name}.{os.getpid()}.{os.urandom(3).hex()}.tmp"
@@ -483,6 +582,9 @@ class SessionStore:
         self._base: dict[str, list[tuple[str, str, str]]] = {}
         # The checkpoint file this process writes for each conversation it streams into.
         self._checkpoints: dict[str, Path] = {}
+        #: Sidecars left under an id a conversation no longer has (it was saved as a copy):
+        #: removed once the copy is written.
+        self._orphans: dict[str, list[Path]] = {}
 
     # -- paths ---------------------------------------------------------------------------------
 
@@ -588,13 +690,45 @@ class SessionStore:
         if path is None:
             return {}
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return {}
+            data = loads_json(path.read_bytes())
+        except (OSError, DocumentError):
+            return {}  # only a cache: it is rebuilt from the files
         if not isinstance(data, dict) or data.get("version") != INDEX_VERSION:
             return {}
         files = data.get("files")
-        return files if isinstance(files, dict) else {}
+        if not isinstance(files, dict):
+            return {}
+        # An entry `list` could not use (edited by hand, or by another version) is dropped, so
+        # that file is simply read again.
+        return {name: entry for name, entry in files.items() if self._index_entry_ok(name, entry)}
+
+    @staticmethod
+    def _index_entry_ok(name: str, entry: Any) -> bool:
+        """Whether an index entry has what `list` reads from it, of the types it expects."""
+        if not isinstance(entry, dict):
+            return False
+        key = entry.get("key")
+        if not (
+            isinstance(key, list)
+            and len(key) == 2
+            and all(isinstance(n, int) and not isinstance(n, bool) for n in key)
+        ):
+            return False
+        if "problem" in entry:
+            return isinstance(entry["problem"], str)
+        count = entry.get("count")
+        if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+            return False
+        if entry.get("id") != name.removesuffix(SUFFIX) or not isinstance(entry.get("title"), str):
+            return False
+        for stamp in ("created", "updated"):
+            try:
+                when = datetime.fromisoformat(entry.get(stamp))
+            except (TypeError, ValueError):
+                return False
+            if when.tzinfo is None:
+                return False  # compared with the others when sorting: all have an offset
+        return True
 
     def _save_index(self, entries: dict[str, Any]) -> None:
         path = self.index_path
@@ -710,6 +844,9 @@ class SessionStore:
                 outcome = "copied"
         info = write_atomic(path, dumps(conversation))
         self._remember(conversation, info)
+        for sidecar in self._orphans.pop(conversation.id, []):
+            with contextlib.suppress(OSError):  # gone, or a read-only folder: harmless
+                sidecar.unlink()
         return SaveResult(outcome, path, original)
 
     def _merge_from_disk(self, conversation: Conversation, path: Path, known: bool) -> bool:
@@ -737,7 +874,15 @@ class SessionStore:
         return True
 
     def _save_as_copy(self, conversation: Conversation) -> None:
+        """Give the conversation a new id (and "(copy)" in its title). A reply this process
+        is checkpointing goes with it: its sidecar under the old id is removed once the copy
+        is saved (the copy holds the reply), so the original never gets it back as an
+        interrupted duplicate."""
+        old_id = conversation.id
         conversation.id = new_id()
+        sidecar = self._checkpoints.pop(old_id, None)
+        if sidecar is not None:
+            self._orphans.setdefault(conversation.id, []).append(sidecar)
         if not conversation.title.endswith("(copy)"):
             conversation.title = f"{conversation.title} (copy)"
             conversation.title_custom = True
@@ -888,8 +1033,8 @@ def _read_parsed_copy(path: Path, digest: str) -> dict[str, Any] | None:
     (Python's TOML parser reads a 1 MB conversation in about 0.15 s; JSON ten times
     faster). Only a cache: anything wrong with it and the file is parsed again."""
     try:
-        copy = json.loads(path.read_bytes(), object_hook=_from_json)
-    except (OSError, ValueError, KeyError, TypeError):
+        copy = loads_json(path.read_bytes(), object_hook=_from_json)
+    except (OSError, DocumentError):
         return None
     if not isinstance(copy, dict) or copy.get("digest") != digest:
         return None

@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import stat
+import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -23,6 +26,10 @@ from tui_chat.ui.widgets.conversation_list import ConversationList
 from .conftest import MODEL, record_notifications
 
 BIG = 50 * 1024 * 1024
+#: Nested deeper than Python's TOML parser can follow (RecursionError), about a kilobyte.
+TOO_DEEP_FOR_THE_PARSER = b"[" * 600 + b"]" * 600
+#: Readable, but deeper than any session file (tomli-w could not write it back).
+DEEPER_THAN_ANY_SESSION = b"{b = " * 100 + b"1" + b"}" * 100
 
 # file name -> (what to put there, a words of the reason it must be reported with)
 HOSTILE: dict[str, tuple[bytes, str]] = {
@@ -37,6 +44,21 @@ HOSTILE: dict[str, tuple[bytes, str]] = {
     "20260102T000000Z-00bad6.toml": (bytes(range(256)) * 16, "binary"),
     "20260102T000000Z-00bad7.toml": (b'schema = 1\ntitle = "\xff\xfe"\n', "not UTF-8"),
     "20260102T000000Z-00bad8.toml": (b"", "too large"),  # 50 MB, written below
+    # Deeply nested: in the header the listing reads, and in a turn only a full read sees.
+    "20260102T000000Z-00badb.toml": (
+        b'schema = 1\ntitle = "deep"\nnested = ' + TOO_DEEP_FOR_THE_PARSER + b"\n",
+        "is nested too deeply to read",
+    ),
+    "20260102T000000Z-00badc.toml": (
+        b'schema = 1\ntitle = "deep turn"\n\n[[messages]]\nrole = "user"\ncontent = "x"\n'
+        b"nested = " + TOO_DEEP_FOR_THE_PARSER + b"\n",
+        "is nested too deeply to read",
+    ),
+    "20260102T000000Z-00badd.toml": (
+        b'schema = 1\ntitle = "deep turn"\n\n[[messages]]\nrole = "user"\ncontent = "x"\n'
+        b"nested = " + DEEPER_THAN_ANY_SESSION + b"\n",
+        "is nested too deeply to read",
+    ),
 }
 SYMLINK = "20260102T000000Z-00bad9.toml"
 DIRECTORY = "x.toml"
@@ -129,6 +151,9 @@ def test_sessions_lists_the_good_reports_each_bad_once_and_touches_nothing(cli, 
     assert "newer" in export.one_line_error(1)
     result = cli.run("ask", "--session", "20260102T000000Z-00bad3", "hello")
     assert "messages[0].role" in result.one_line_error(1)
+    for deep in ("20260102T000000Z-00badc", "20260102T000000Z-00badd"):
+        result = cli.run("ask", "--session", deep, "hello")
+        assert "is nested too deeply to read" in result.one_line_error(1)
     assert folder.fingerprint() == before
     assert cli.emulator.requests == []
 
@@ -175,3 +200,78 @@ async def test_app_starts_lists_the_good_reports_each_bad_once_and_touches_nothi
         await pilot.press("ctrl+q")
     assert folder.fingerprint() == before
     assert sessions.load(folder.good[1]).messages[-1].status == "complete"
+
+
+# ---------------------------------------------------------------------------------------------
+# The caches: the listing index, parsed copies of big files, the model list, learned rules.
+# Each is only a cache: whatever it holds (nested too deeply for the JSON parser, or entries of
+# the wrong shape), it is read as missing and rebuilt, and nothing fails.
+
+DEEP_JSON = b"[" * 100_000 + b"]" * 100_000
+
+
+def mangled_index(directory: Path, good: list[str]) -> bytes:
+    entry = {"key": [0, 0], "id": good[0], "title": "t", "count": 1}
+    files = {
+        f"{good[0]}.toml": {**entry, "created": "2026-01-01T00:00:00", "updated": "x"},
+        f"{good[1]}.toml": 5,
+        "20260102T000000Z-00bad1.toml": {"key": "no", "problem": ["not", "text"]},
+    }
+    return json.dumps({"version": 2, "directory": str(directory), "files": files}).encode()
+
+
+@pytest.mark.parametrize("index", ["deep", "mangled"])
+async def test_broken_caches_are_rebuilt(cli, make_app, sessions, isolated_environment, index):
+    cache = isolated_environment / "cache" / "tui-chat"
+    store = SessionStore(sessions.directory, cache_dir=cache)
+    big = Conversation.new(Params(model=MODEL))
+    big.id = "20260103T000000Z-00b1b1"
+    big.add(Message(role="user", content="a big one " + "x" * 300_000))
+    big.add(Message(role="assistant", content="its reply"))
+    big.updated = datetime(2026, 1, 3, tzinfo=UTC)  # the newest: the app opens it
+    sessions.save(big)
+    good = ["20260101T000000Z-009000", "20260101T000001Z-009001"]
+    for n, conversation_id in enumerate(good):
+        conversation = Conversation.new(Params(model=MODEL))
+        conversation.id = conversation_id
+        conversation.add(Message(role="user", content=f"good {n}"))
+        conversation.updated = datetime(2026, 1, 1, n, tzinfo=UTC)
+        sessions.save(conversation)
+    model_cache = next(cache.glob("models-*.json"))
+    listed = json.loads(model_cache.read_text())
+
+    def break_caches() -> None:
+        index_bytes = DEEP_JSON if index == "deep" else mangled_index(sessions.directory, good)
+        store.index_path.write_bytes(index_bytes)
+        (cache / "parsed").mkdir(parents=True, exist_ok=True)
+        (cache / "parsed" / f"{big.id}.json").write_bytes(b'{"digest": ' + DEEP_JSON + b"}")
+        if index == "deep":
+            model_cache.write_bytes(DEEP_JSON)
+        else:  # today's list, with one id that is not text
+            models = [dict(entry) for entry in listed["models"]]
+            models[0]["model_id"] = 5
+            model_cache.write_text(json.dumps({"fetched": time.time(), "models": models}))
+        (cache / "learned-rules.json").write_bytes(b'{"models": ' + DEEP_JSON + b"}")
+
+    break_caches()
+    result = cli.run("sessions")
+    assert result.code == 0, result.stderr
+    assert result.stderr == ""
+    assert [line.split()[0] for line in result.stdout.splitlines()] == [big.id, *good[::-1]]
+    export = cli.run("export", big.id)
+    assert export.code == 0, export.stderr
+    assert "its reply" in export.stdout
+
+    break_caches()
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.models is not None)
+        assert app.conversation.id == big.id
+        assert app.conversation.messages[-1].content == "its reply"
+        assert all(isinstance(m.model_id, str) for m in app.models)
+        await send(pilot, "still working?")
+        await wait_idle(pilot, app)
+        assert app.conversation.messages[-1].status == "complete"
+        await pilot.press("ctrl+q")
+    # Rebuilt, and readable again.
+    assert json.loads(store.index_path.read_text())["version"] == 2

@@ -6,6 +6,11 @@ later, through the App's binding chain (Textualize/textual#6605), so `abc`, DEL,
 `abc`. `OrderedKeys` (tui_chat/ui/widgets/keys.py) fixes that for `OrderedInput` and the
 prompt. Every burst here is written to a real pseudo-terminal in ONE write: to an
 `OrderedInput` in a small app, and to the real app's prompt.
+
+Typed characters that are text though Python's `str.isprintable()` says no (the zero-width
+joiner of a family emoji, a zero-width space, a no-break space...) were dropped by Textual's
+`Input`/`TextArea` key handling and are kept now (`typed_text` in keys.py); they are written
+to the terminal as an emoji picker or an input method sends them, UTF-8 bytes in one write.
 """
 
 from __future__ import annotations
@@ -33,6 +38,17 @@ BURSTS = [
     pytest.param(b"abc\x15xyz", "xyz", id="ctrl+u"),
 ]
 CTRL_Y = b"\x19"
+
+#: Text with characters that arrive as keys Textual used to drop. The app draws the text as it
+#: is (zero-width characters and all), so the test waits until the whole text is drawn.
+TYPED_TEXT = [
+    pytest.param("a\U0001f468\u200d\U0001f469\u200d\U0001f467b", id="family-emoji-zwj"),
+    pytest.param("x\u200by", id="zero-width-space"),
+    pytest.param("\u2764\ufe0f", id="variation-selector-16"),
+    pytest.param("p\u200cq\u2060r\u200es", id="zwnj-word-joiner-lrm"),
+    pytest.param("no\u00a0break\u3000wide", id="no-break-and-ideographic-space"),
+    pytest.param("new \U0001fae8 emoji", id="emoji-newer-than-python"),
+]
 CSI = re.compile(r"\x1b\[[0-9;?<>=$]*[@-~]")
 
 #: A small app with one `OrderedInput` and an App binding (ctrl+y); on ctrl+q it writes the
@@ -109,6 +125,11 @@ def test_keys_the_input_does_not_bind_still_reach_the_app(small_app):
     assert small_app(b"ab" + CTRL_Y + b"c\x7fd", "abd") == {"value": "abd", "marks": 1}
 
 
+@pytest.mark.parametrize("text", TYPED_TEXT)
+def test_typed_zero_width_characters_are_kept_in_an_ordered_input(small_app, text):
+    assert small_app(text.encode("utf-8"), text) == {"value": text, "marks": 0}
+
+
 @pytest.fixture
 def prompt_app(pty_apps, app_env, isolated_environment):  # noqa: F811
     """The real app against the emulator: `run(burst, shows)` writes the burst to its
@@ -134,6 +155,14 @@ def prompt_app(pty_apps, app_env, isolated_environment):  # noqa: F811
 def test_a_burst_in_the_prompt_is_applied_in_order(prompt_app, burst, expected):
     draft, _ = prompt_app(burst, expected)
     assert draft == expected
+
+
+@pytest.mark.parametrize("text", TYPED_TEXT)
+def test_typed_zero_width_characters_are_kept_in_the_prompt(prompt_app, text):
+    """The draft saved in state.toml is the text typed, joiners and all: the family emoji is
+    one emoji, not three."""
+    draft, _ = prompt_app(text.encode("utf-8"), text)
+    assert draft == text
 
 
 def test_the_apps_keys_work_in_a_burst_in_the_prompt(prompt_app):

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from textual import events
+
 from tui_chat.config import State, load_settings
 from tui_chat.conversation import Conversation, Message
 from tui_chat.emulator import Fault
@@ -41,6 +43,12 @@ async def test_a_key_typed_on_a_focused_message_goes_to_the_prompt(make_app):
         app.query_one(ConversationList).focus()
         await pilot.press("s")
         assert app.query_one(PromptInput).text == "whats"
+        # Text Textual does not call printable (a zero-width joiner, a no-break space) too.
+        app.query_one(ConversationList).focus()
+        for key, character in (("zero_width_joiner", "\u200d"), ("no_break_space", "\xa0")):
+            app.post_message(events.Key(key, character))
+            await pilot.pause()
+        assert app.query_one(PromptInput).text == "whats\u200d\xa0"
 
 
 async def test_the_lists_cursor_survives_a_refresh_from_another_stream(make_app, emulator):

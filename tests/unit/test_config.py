@@ -2,8 +2,18 @@
 
 import os
 import stat
+import tomllib
 
-from tui_chat.config import APP_MAX_TOKENS, State, load_settings
+import tomli_w
+
+from tui_chat.config import (
+    APP_MAX_TOKENS,
+    HISTORY_BYTES,
+    HISTORY_ENTRY_BYTES,
+    HISTORY_LIMIT,
+    State,
+    load_settings,
+)
 
 
 def write_config(home, text):
@@ -197,3 +207,37 @@ def test_wrong_types_in_state_are_dropped(tmp_path):
     assert state.theme is None
     assert state.history == ["ok"]
     assert len(state.problems) == 2
+
+
+def test_history_keeps_no_huge_paste_and_stays_under_its_total(tmp_path):
+    state = State()
+    state.remember_prompt("before")
+    state.remember_prompt("p" * (1024 * 1024))  # a 1 MB paste: in its conversation, not here
+    state.remember_prompt("é" * (HISTORY_ENTRY_BYTES // 2 + 1))  # 16 KB and a bit, as UTF-8
+    assert state.history == ["before"]
+    entries = [f"{n:03d}" + "x" * (HISTORY_ENTRY_BYTES - 3) for n in range(20)]
+    for entry in entries:
+        state.remember_prompt(entry)
+    kept = HISTORY_BYTES // HISTORY_ENTRY_BYTES
+    assert state.history == entries[-kept:]  # the oldest went first
+    assert sum(len(h.encode()) for h in state.history) <= HISTORY_BYTES
+    state.remember_prompt("after")
+    assert state.history[-1] == "after" and state.history[0] == entries[-kept + 1]
+    for n in range(HISTORY_LIMIT + 5):
+        state.remember_prompt(f"short {n}")
+    assert len(state.history) == HISTORY_LIMIT
+    assert state.history[-1] == f"short {HISTORY_LIMIT + 4}"
+
+
+def test_a_state_toml_grown_by_pastes_is_bounded_when_read_and_written(tmp_path):
+    path = tmp_path / "state.toml"
+    pastes = ["z" * (1024 * 1024), "y" * (1024 * 1024)]
+    history = ["first", pastes[0], "second", pastes[1], "third"]
+    path.write_text(tomli_w.dumps({"history": history}))
+    assert path.stat().st_size > 2_000_000
+    state = State.load(path)
+    assert state.history == ["first", "second", "third"]
+    state.history.append("w" * (HISTORY_ENTRY_BYTES + 1))  # however it got there
+    state.save(path)
+    assert tomllib.loads(path.read_text())["history"] == ["first", "second", "third"]
+    assert path.stat().st_size < 1024

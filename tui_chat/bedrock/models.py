@@ -9,8 +9,9 @@ Offline, or before the first fetch, the catalog's suggestions stand in.
 from __future__ import annotations
 
 import json
+import math
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -117,14 +118,34 @@ def cache_path(cache_dir: Path, region: str, endpoint: str | None) -> Path:
 
 
 def load_cache(path: Path, max_age: float = CACHE_SECONDS) -> list[ModelEntry] | None:
-    """The cached list if it is younger than `max_age` seconds and readable."""
+    """The cached list if it is younger than `max_age` seconds and readable. Only a cache:
+    anything wrong with it (whatever the file holds) and the list is fetched again."""
+    from tui_chat.store import DocumentError, loads_json
+
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        if time.time() - float(data["fetched"]) > max_age:
-            return None
-        return [ModelEntry(**entry) for entry in data["models"]]
-    except (OSError, ValueError, KeyError, TypeError):
+        data = loads_json(path.read_bytes())
+    except (OSError, DocumentError):
         return None
+    if not isinstance(data, dict) or not isinstance(data.get("models"), list):
+        return None
+    fetched = data.get("fetched")
+    if isinstance(fetched, bool) or not isinstance(fetched, int | float):
+        return None
+    if not math.isfinite(fetched) or time.time() - fetched > max_age:
+        return None
+    # Every entry has only ModelEntry's fields, each of its type (text, or true/false).
+    types = {f.name: bool if f.name == "streams_text" else str for f in fields(ModelEntry)}
+    entries = []
+    for item in data["models"]:
+        if not isinstance(item, dict) or any(
+            type(value) is not types.get(name) for name, value in item.items()
+        ):
+            return None
+        try:
+            entries.append(ModelEntry(**item))
+        except TypeError:  # a field without a default is missing
+            return None
+    return entries
 
 
 def save_cache(path: Path, models: list[ModelEntry]) -> None:

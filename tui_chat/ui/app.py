@@ -8,21 +8,29 @@ request id; anything from a cancelled or replaced request is dropped on arrival.
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import itertools
 import logging
+import os
+import signal
+import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, ClassVar
 
+import tomli_w
 from rich.text import Text
 from textual import events, on, work
 from textual._dispatch_key import dispatch_key
 from textual.app import App, ScreenStackError, SystemCommand
 from textual.binding import Binding
+from textual.color import Color, ColorParseError
 from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
 from textual.screen import Screen
@@ -49,18 +57,28 @@ from tui_chat.demo import DEMO_REGION, demo_defaults
 from tui_chat.learned import LearnedRules
 from tui_chat.params import ParamError, Params
 from tui_chat.sanitize import for_display
-from tui_chat.store import SUFFIX, Problem, SaveResult, SessionStore, StoreError
+from tui_chat.store import (
+    SUFFIX,
+    Problem,
+    SaveResult,
+    SessionStore,
+    StoreError,
+    dumps,
+    write_atomic,
+)
 from tui_chat.ui.app_tools import ToolActions
+from tui_chat.ui.driver import TerminalGone
 from tui_chat.ui.format import conversation_usage, model_name, usage_words
 from tui_chat.ui.layout import LIST, SIDEBAR, Arrangement, arrange, drawer_width
 from tui_chat.ui.line_filter import NoControlCharacters
 from tui_chat.ui.markdown import warm_up_markdown
 from tui_chat.ui.messages import StreamEnded, StreamText, StreamThinking
 from tui_chat.ui.screens.compare import CompareScreen
-from tui_chat.ui.screens.dialogs import AskText, Confirm, ModelPicker
+from tui_chat.ui.screens.dialogs import AskText, Confirm, ModelPicker, UnsavedDialog
 from tui_chat.ui.screens.help import HelpScreen
-from tui_chat.ui.themes import DEFAULT_THEME, load_all
+from tui_chat.ui.themes import DEFAULT_THEME, check_variables, load_all
 from tui_chat.ui.widgets.conversation_list import ConversationList, ConversationPane, Entry
+from tui_chat.ui.widgets.keys import typed_text
 from tui_chat.ui.widgets.message_view import AssistantTurn, MessageView
 from tui_chat.ui.widgets.prompt import PromptInput
 from tui_chat.ui.widgets.sidebar import ParamSidebar, lifecycle_line
@@ -72,6 +90,8 @@ COALESCE_SECONDS = 0.05
 CHECKPOINT_SECONDS = 2.0
 #: Seconds after start-up before the AWS client is made and session files are checked.
 WARM_UP_DELAY = 0.3
+#: Seconds between attempts to save what could not be written (a full or read-only disk).
+RETRY_SECONDS = 5.0
 NEW_DRAFT_KEY = "new"
 
 
@@ -107,6 +127,9 @@ class TitleBar(Horizontal):
     TitleBar > #badge { width: auto; padding: 0 1; background: $warning; color: $text;
                         text-style: bold; display: none; }
     TitleBar.-demo > #badge { display: block; }
+    TitleBar > #unsaved { width: auto; padding: 0 1; background: $error; color: $text;
+                          text-style: bold; display: none; }
+    TitleBar.-unsaved > #unsaved { display: block; }
     """
 
     #: Columns the title keeps before the usage, then the region, give way to it.
@@ -122,6 +145,7 @@ class TitleBar(Horizontal):
         yield Static("tui-chat", id="title")
         yield Static("", id="usage")
         yield Static("", id="status")
+        yield Static("UNSAVED", id="unsaved")
         yield Static("DEMO", id="badge")
 
     def set_title(self, title: str) -> None:
@@ -146,7 +170,7 @@ class TitleBar(Horizontal):
     def _fit(self) -> None:
         """The title wins: the region and endpoint give way first, then the usage totals,
         then the model, so at least TITLE_MIN columns (or the whole title) stay readable."""
-        badge = 6 if self.has_class("-demo") else 0
+        badge = (6 if self.has_class("-demo") else 0) + (9 if self.has_class("-unsaved") else 0)
         room = self.size.width - badge - min(len(self._title) + 2, self.TITLE_MIN)
         full, short = self._status
         usage = self._usage
@@ -163,6 +187,18 @@ class TitleBar(Horizontal):
         self.query_one("#usage", Static).update(Text(shown_usage))
         self.query_one("#usage", Static).display = bool(shown_usage)
         self.query_one("#status", Static).update(Text(status))
+
+
+def _solid(variables: dict[str, str], name: str) -> str:
+    """A theme colour as #rrggbb for code blocks: a semi-transparent one is blended onto the
+    background (Rich's Syntax takes no alpha), anything unreadable is the terminal's own."""
+    try:
+        colour = Color.parse(variables.get(name, ""))
+        if colour.a < 1:
+            colour = Color.parse(variables.get("background", "#000000")).blend(colour, colour.a)
+    except (ColorParseError, ValueError):
+        return "default"
+    return colour.hex6
 
 
 class ChatApp(ToolActions, App):
@@ -245,6 +281,17 @@ class ChatApp(ToolActions, App):
         #: a copy of the conversation up to that turn, so the original is never lost.
         self._editing: tuple[Conversation, int] | None = None
         self._context_base: int | None = None  # the context meter's tokens before the draft
+        #: Conversations that could not be written (by id), kept here and retried; and why
+        #: state.toml could not be, when it could not.
+        self.unsaved: dict[str, Conversation] = {}
+        self._unsaved_reason = ""
+        self._state_unsaved: str | None = None
+        self._retry_timer = None
+        #: Set when the app ends without a person to ask (a signal, the terminal gone): the
+        #: lines to print once the terminal is restored, and the exit code.
+        self.exit_notes: list[str] = []
+        self.print_on_exit = ""
+        self.terminal_gone = False
 
     # -- layout --------------------------------------------------------------------------------
 
@@ -263,16 +310,16 @@ class ChatApp(ToolActions, App):
         if theme.name.startswith("ansi") or getattr(theme, "ansi", False):
             return ("ansi_dark" if theme.dark else "ansi_light", "default")
         variables = self.theme_variables
-        if theme.dark:
-            return ("monokai", variables.get("surface-lighten-1", "default"))
-        return ("default", variables.get("surface-darken-1", "default"))
+        name = "surface-lighten-1" if theme.dark else "surface-darken-1"
+        return ("monokai" if theme.dark else "default", _solid(variables, name))
 
     def _apply_themes(self) -> None:
         """Register our themes and the user's, then pick: --theme, else the last choice,
         else config.toml, else the default. Bad files and unknown names are reported."""
         found = load_all(self.settings.paths.user_themes_dir)
         for theme in found.themes:
-            self.register_theme(theme)
+            if self._theme_problem(theme) is None:
+                self.register_theme(theme)
         for problem in found.problems:
             self.say(
                 f"Theme file {problem.path} was skipped: {problem.reason}",
@@ -298,16 +345,37 @@ class ChatApp(ToolActions, App):
             )
         self._themes_ready = True
 
+    def _theme_problem(self, theme) -> str | None:
+        """Why Textual could not use this theme (said once, naming it), or None. The loader
+        already refuses such files; this is the safety net for a theme got any other way."""
+        problems = self.__dict__.setdefault("_theme_problems", {})
+        if theme.name not in problems:
+            problems[theme.name] = problem = check_variables(theme)
+            if problem:
+                self.say(
+                    f"Theme “{theme.name}” cannot be used: {problem}",
+                    severity="warning",
+                    timeout=10,
+                )
+        return problems[theme.name]
+
+    def validate_theme(self, name: str) -> str:
+        """A theme that would stop the app (a bad variable) is never applied: keep the current
+        one, or the default at start."""
+        theme = self.get_theme(name)
+        if theme is not None and self._theme_problem(theme):
+            current = self.__dict__.get("_reactive_theme")
+            fallback = current if current and current != name else DEFAULT_THEME
+            return fallback
+        return name
+
     def watch_theme(self, theme: str) -> None:
         chosen = theme != getattr(self, "_applied_theme", None)
         if chosen and getattr(self, "_themes_ready", False):
             self._applied_theme = None  # from now on every change is the user's
         if getattr(self, "_themes_ready", False) and chosen and theme != self.state.theme:
             self.state.theme = theme  # the last choice is remembered
-            try:
-                self.state.save(self.settings.paths.state_file)
-            except OSError as error:
-                log.debug("could not save state: %s", error)
+            self._save_state()
         # The theme's variables are only updated after this watcher: look at them then.
         self.call_after_refresh(self._refresh_code_style)
 
@@ -325,6 +393,7 @@ class ChatApp(ToolActions, App):
         self.query_one(MessageView).code_style = self._code_style()
         self._apply_themes()
         self._arrange_panes()
+        self._install_signal_handlers()
         bar = self.query_one(TitleBar)
         bar.set_class(self.demo_mode, "-demo")
         self._update_status()
@@ -666,10 +735,9 @@ class ChatApp(ToolActions, App):
             return
         text = event.text
         message = conversation.add_user(text)
+        # If it cannot be written, it is sent all the same: kept in memory, marked UNSAVED,
+        # and written by itself when the disk allows.
         outcome = self._save(conversation, reshow=False)
-        if outcome is None:
-            conversation.messages.remove(message)
-            return
         self.loaded[conversation.id] = conversation
         self.state.drafts.pop(NEW_DRAFT_KEY, None)
         self.state.drafts.pop(conversation.id, None)
@@ -685,30 +753,143 @@ class ChatApp(ToolActions, App):
         await self._start_reply(conversation)
 
     def _save(self, conversation: Conversation, reshow: bool = True) -> str | None:
-        """Save now; tell the user if it could not be (None), or if it was merged or copied.
-        Returns the store's outcome. After a merge the open conversation is shown again,
-        unless the caller (`reshow=False`) does that itself."""
+        """Save now. If it cannot be (a full or read-only disk), the conversation stays in
+        memory, marked UNSAVED, and is saved again by itself once writing works (None is
+        returned). Says so, and when it was merged or saved as a copy. After a merge the open
+        conversation is shown again, unless the caller (`reshow=False`) does that itself."""
+        original_id = conversation.id
         try:
             result: SaveResult = self.store.save(conversation)
         except (OSError, StoreError) as error:
-            self.say(f"Could not save the conversation: {error}", severity="error", timeout=15)
+            self._mark_unsaved(conversation, _reason(error))
             return None
+        self._mark_saved(original_id, conversation)
         if result.outcome == "merged":
             self.say("Another tui-chat added turns to this conversation; they are merged in.")
             if reshow and conversation is self.conversation:
                 self.call_after_refresh(self._show, conversation)
         elif result.outcome == "copied":
-            self.loaded.pop(result.original_id, None)
-            self.loaded[conversation.id] = conversation
+            self._rekey(result.original_id, conversation)
             self.say(
                 "This conversation was changed elsewhere in a way that cannot be merged; your "
                 f"version is saved as a copy ({conversation.id}).",
                 severity="warning",
                 timeout=15,
             )
+            if conversation is self.conversation:
+                self.query_one(TitleBar).set_title(conversation.title)
             self._load_listing()
         self._refresh_entry(conversation)
         return result.outcome
+
+    def _rekey(self, old_id: str, conversation: Conversation) -> None:
+        """A conversation saved as a copy has a new id: everything the app keeps by id
+        follows it (its stream, its draft), so nothing is left behind under the old one."""
+        new_id = conversation.id
+        self.loaded.pop(old_id, None)
+        self.loaded[new_id] = conversation
+        if old_id in self.streams:
+            self.streams[new_id] = self.streams.pop(old_id)
+        if old_id in self.state.drafts:
+            self.state.drafts[new_id] = self.state.drafts.pop(old_id)
+        self.last_requests.pop(old_id, None)
+
+    # -- nothing lost: what could not be written ----------------------------------------------
+
+    def _mark_unsaved(self, conversation: Conversation, reason: str) -> None:
+        first = conversation.id not in self.unsaved
+        self.unsaved[conversation.id] = conversation
+        self._unsaved_reason = reason
+        if first:
+            self.say(
+                f"Could not save “{conversation.title}” ({reason}). It is kept here, marked "
+                "UNSAVED in the title bar, and saved again by itself as soon as writing works.",
+                severity="error",
+                timeout=15,
+            )
+        self._show_unsaved()
+
+    def _mark_saved(self, old_id: str, conversation: Conversation) -> None:
+        if self.unsaved.pop(old_id, None) is not None:
+            self.unsaved.pop(conversation.id, None)
+            self._show_unsaved()
+
+    def _save_state(self) -> bool:
+        """Write state.toml (drafts, history, theme...); if it cannot be, keep it in memory,
+        retried by itself like an unsaved conversation."""
+        try:
+            self.state.save(self.settings.paths.state_file)
+        except OSError as error:
+            if self._state_unsaved is None:
+                log.debug("could not save state: %s", error)
+            self._state_unsaved = _reason(error)
+            self._show_unsaved()
+            return False
+        if self._state_unsaved is not None:
+            self._state_unsaved = None
+            self._show_unsaved()
+        return True
+
+    def _show_unsaved(self) -> None:
+        waiting = bool(self.unsaved) or self._state_unsaved is not None
+        try:
+            self.query_one(TitleBar).set_class(waiting, "-unsaved")
+        except NoMatches:
+            pass
+        if waiting and self._retry_timer is None and not self._shut:
+            self._retry_timer = self.set_interval(RETRY_SECONDS, self._retry_saves)
+        elif not waiting and self._retry_timer is not None:
+            self._retry_timer.stop()
+            self._retry_timer = None
+
+    def _retry_saves(self) -> None:
+        """Every few seconds while something is unsaved: try again; say when it worked."""
+        saved = []
+        for conversation in list(self.unsaved.values()):
+            original = conversation.id
+            try:
+                self.store.save(conversation)
+            except (OSError, StoreError) as error:
+                self._unsaved_reason = _reason(error)
+                continue
+            self.unsaved.pop(original, None)
+            self._clear_checkpoint(conversation.id)
+            self._refresh_entry(conversation)
+            saved.append(conversation.title)
+        if self._state_unsaved is not None:
+            self._save_state()
+        self._show_unsaved()
+        if saved:
+            titles = ", ".join(f"“{title}”" for title in saved)
+            self.say(f"Writing works again: {titles} saved.")
+
+    def _clear_checkpoint(self, conversation_id: str) -> None:
+        """Remove a finished reply's checkpoint; a folder gone read-only leaves it, which is
+        harmless: the saved conversation already holds the reply, so loading drops it."""
+        try:
+            self.store.clear_checkpoint(conversation_id)
+        except OSError as error:
+            log.debug("could not remove a checkpoint: %s", error)
+
+    def unsaved_documents(self) -> dict[str, str]:
+        """What could not be written, as files to write elsewhere: each unsaved conversation
+        as its session file, and the drafts and history when state.toml could not be."""
+        documents = {f"{c.id}.toml": dumps(c) for c in self.unsaved.values()}
+        if self._state_unsaved is not None:
+            kept = {k: v for k, v in self.state.drafts.items() if v.strip()}
+            documents["drafts.toml"] = tomli_w.dumps(
+                {"drafts": kept, "history": self.state.history}
+            )
+        return documents
+
+    def write_unsaved(self, folder: Path) -> list[Path]:
+        """Write what could not be saved into `folder` (made 0700; files 0600)."""
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        written = []
+        for name, text in self.unsaved_documents().items():
+            write_atomic(folder / name, text)
+            written.append(folder / name)
+        return written
 
     async def _start_reply(
         self,
@@ -961,8 +1142,9 @@ class ChatApp(ToolActions, App):
             combined = stream.previous.with_new_reply(message)
             message.alternatives, message.extra = combined.alternatives, combined.extra
         conversation.touch()
-        self._save(conversation)
-        self.store.clear_checkpoint(conversation.id)
+        if self._save(conversation) is not None:
+            # Kept otherwise: the reply lives in memory (UNSAVED) and on disk in the checkpoint.
+            self._clear_checkpoint(conversation.id)
         try:
             self.refresh_bindings()
             view = self.query_one(MessageView)
@@ -1047,8 +1229,7 @@ class ChatApp(ToolActions, App):
         focused = self.focused
         typing_elsewhere = focused is None or isinstance(focused, Input | TextArea)
         if (
-            event.is_printable
-            and event.character
+            typed_text(event.key, event.character) is not None
             and not typing_elsewhere
             and self.screen is self.screen_stack[0]
         ):
@@ -1322,9 +1503,7 @@ class ChatApp(ToolActions, App):
             screen.query_one("#problem", Static).update(Text(f"Not sent: {error}"))
             return
         conversation.add(user)
-        if not self._save(conversation):
-            conversation.messages.remove(user)
-            return
+        self._save(conversation)  # if it cannot be, it is kept (UNSAVED) and retried
         self.loaded[conversation.id] = conversation
         self.state.remember_prompt(event.prompt)
         prompt = self.query_one(PromptInput)
@@ -1482,19 +1661,62 @@ class ChatApp(ToolActions, App):
             self.push_screen(HelpScreen())
 
     async def action_quit(self) -> None:
+        """Quit, saving everything; what cannot be written is offered to be written
+        elsewhere (a folder you name, or stdout once the terminal is restored)."""
         self._shut_down()
-        self.exit()
+        documents = self.unsaved_documents()
+        if not documents:
+            self.exit()
+            return
+
+        def answered(choice: tuple[str, str] | None) -> None:
+            if choice is None:
+                self._shut = False  # back to the app: quitting saves again next time
+                return
+            how, where = choice
+            if how == "folder":
+                try:
+                    written = self.write_unsaved(Path(where).expanduser())
+                except OSError as error:
+                    self.say(f"Could not write to {where}: {_reason(error)}", severity="error")
+                    self._shut = False
+                    return
+                self.exit_notes.append(
+                    f"tui-chat: wrote what could not be saved to {written[0].parent}"
+                )
+            elif how == "stdout":
+                self.print_on_exit = "".join(
+                    f"# {name}\n{text}\n" for name, text in documents.items()
+                )
+            self.exit()
+
+        reason = self._unsaved_reason or self._state_unsaved or "the disk refused it"
+        self.push_screen(UnsavedDialog(sorted(documents), reason, self._unsaved_folder()), answered)
+
+    def _unsaved_folder(self) -> str:
+        """Where to suggest writing what could not be saved: the temporary folder (the data
+        folder is the one that failed)."""
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        return str(Path(tempfile.gettempdir()) / f"tui-chat-unsaved-{stamp}")
 
     def _shut_down(self) -> None:
         """Stop every stream (keeping what arrived) and save what the app remembers. Runs on
-        ctrl+q and again, harmlessly, when the app unmounts however it was closed."""
+        ctrl+q, on SIGHUP/SIGTERM or a vanished terminal, and again, harmlessly, when the app
+        unmounts however it was closed."""
         if self._shut:
             return
         self._shut = True
+        if self._retry_timer is not None:
+            self._retry_timer.stop()
+            self._retry_timer = None
         try:
             self._remember_draft(self.query_one(PromptInput).text)
         except NoMatches:
             pass  # already unmounted: the draft was kept as it was typed
+        if self._param_save_timer is not None:
+            self._param_save_timer.stop()  # a parameter change not saved yet: save it now
+            if self.store.exists(self.conversation.id):
+                self._save(self.conversation)
         for stream in list(self.streams.values()):
             self._cancel(stream, "interrupted")
         if self.compare_screen is not None and self.compare_screen.sent:
@@ -1511,15 +1733,66 @@ class ChatApp(ToolActions, App):
                 chosen = replies[kept]
                 chosen.alternatives = [r for n, r in enumerate(replies) if n != kept and r.content]
                 self.conversation.add(chosen)
-                try:
-                    self.store.save(self.conversation)
-                except (OSError, StoreError) as error:
-                    log.debug("could not save at exit: %s", error)
+                self._save(self.conversation)
+        for conversation in list(self.unsaved.values()):
+            self._save(conversation)  # one last try
         self.state.open_conversation = self.conversation.id
-        try:
-            self.state.save(self.settings.paths.state_file)
-        except OSError as error:
-            log.debug("could not save state: %s", error)
+        self._save_state()
+
+    def _emergency_exit(self, code: int, why: str) -> None:
+        """No one to ask (a signal, the terminal gone): save everything now, write what
+        cannot be saved to a folder of its own, and exit with `code` (the terminal is
+        restored where there still is one)."""
+        self._shut_down()
+        if self.unsaved_documents():
+            for folder in (
+                self.settings.paths.state_file.parent / "unsaved",
+                Path(tempfile.gettempdir()),
+            ):
+                stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+                try:
+                    written = self.write_unsaved(folder / f"tui-chat-unsaved-{stamp}")
+                except OSError:
+                    continue
+                self.exit_notes.append(
+                    f"tui-chat: wrote what could not be saved to {written[0].parent}"
+                )
+                break
+            else:
+                self.exit_notes.append("tui-chat: some text could not be written anywhere")
+        self.exit_notes.insert(0, f"tui-chat: {why}; everything was saved")
+        self.exit(return_code=code)
+
+    def on_terminal_gone(self, _message: TerminalGone) -> None:
+        self.terminal_gone = True
+        self._emergency_exit(128 + signal.SIGHUP, "the terminal closed")
+
+    def _install_signal_handlers(self) -> None:
+        """SIGHUP (the SSH link dropped, the terminal closed) and SIGTERM save everything and
+        exit with 128 + the signal, like a shell would report them."""
+        if self.is_headless:
+            return  # under test harnesses the process's signals are not ours
+        loop = asyncio.get_running_loop()
+        for signum, why in (
+            (signal.SIGHUP, "the terminal hung up"),
+            (signal.SIGTERM, "terminated"),
+        ):
+            try:
+                loop.add_signal_handler(signum, self._emergency_exit, 128 + signum, why)
+            except (NotImplementedError, RuntimeError, ValueError):
+                pass  # not the main thread, or a platform without them
+
+    def get_driver_class(self):
+        """Textual's driver for this platform; on Linux and macOS the one that survives the
+        terminal going away (ui/driver.py)."""
+        driver = super().get_driver_class()
+        from textual.drivers.linux_driver import LinuxDriver
+
+        if driver is LinuxDriver:
+            from tui_chat.ui.driver import SafeLinuxDriver
+
+            return SafeLinuxDriver
+        return driver
 
     def on_unmount(self) -> None:
         self._shut_down()
@@ -1703,6 +1976,26 @@ class ChatApp(ToolActions, App):
         )
 
 
+def _silence_output() -> None:
+    """Point stdout and stderr at /dev/null: the terminal they wrote to is gone."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        for stream in (sys.stdout, sys.stderr):
+            os.dup2(devnull, stream.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+def _reason(error: BaseException) -> str:
+    """Why a file could not be written, in a few words ("No space left on device")."""
+    if isinstance(error, StoreError):
+        return error.reason
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror
+    return str(error) or type(error).__name__
+
+
 def context_tokens(conversation: Conversation, info: catalog.ModelInfo) -> int:
     """The input tokens the conversation's history will take in the next request: the last
     reply's own counts (its input, cached or not, and its output), plus an estimate for the
@@ -1734,7 +2027,22 @@ def _epoch() -> datetime:
 
 
 def run_app(settings: Settings) -> int:
-    """Run the app until the user quits; the exit code for the command line."""
+    """Run the app until the user quits; the exit code for the command line: 0, or 1 when
+    the app crashed (Textual printed why), or 128 + the signal that ended it."""
     app = ChatApp(settings)
     app.run(mouse=settings.mouse)
-    return 0
+    if app.terminal_gone:
+        _silence_output()  # or Python's own exit flush fails, and the status says 120
+        return app.return_code or 0
+    for line in app.exit_notes:
+        try:
+            print(line, file=sys.stderr)
+        except (OSError, ValueError):
+            pass  # the terminal is gone: the notes were for it
+    if app.print_on_exit:
+        try:
+            sys.stdout.write(app.print_on_exit)
+            sys.stdout.flush()
+        except (OSError, ValueError):
+            pass
+    return app.return_code or 0

@@ -189,3 +189,58 @@ class ModelPicker(ModalScreen[str | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+class UnsavedDialog(ModalScreen[tuple[str, str] | None]):
+    """Quitting with text that could not be saved: write it to a folder (named here), print
+    it on stdout once the terminal is restored, or quit without it. Escape goes back."""
+
+    BINDINGS: ClassVar = [Binding("escape", "back", "Back")]
+    DEFAULT_CSS = (
+        _CSS.format(name="UnsavedDialog")
+        + """
+    UnsavedDialog > Vertical { width: 76; }
+    UnsavedDialog Horizontal { height: auto; }
+    """
+    )
+    AUTO_FOCUS = "#folder"
+
+    def __init__(self, names: list[str], reason: str, folder: str) -> None:
+        super().__init__()
+        self.names = names
+        self.reason = reason
+        self.folder = folder
+
+    def compose(self):
+        what = ", ".join(self.names)
+        with Vertical():
+            yield Static(
+                Text(
+                    f"Not everything could be saved ({self.reason}): {what}. Where should it "
+                    "go? Enter writes it into this folder (session files you can copy back "
+                    "into the sessions folder later)."
+                ),
+                classes="question",
+            )
+            yield Input(self.folder, id="folder")
+            with Horizontal():
+                yield Button("Write there", id="folder-button", variant="primary")
+                yield Button("Print on exit", id="stdout")
+                yield Button("Quit without it", id="discard", variant="error")
+            yield Static(Text("Escape goes back to the app", style="dim"))
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.dismiss(("folder", event.value))
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "folder-button":
+            self.dismiss(("folder", self.query_one("#folder", Input).value))
+        elif event.button.id == "stdout":
+            self.dismiss(("stdout", ""))
+        else:
+            self.dismiss(("discard", ""))
+
+    def action_back(self) -> None:
+        self.dismiss(None)
