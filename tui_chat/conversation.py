@@ -58,6 +58,8 @@ class Message:
     usage: dict[str, int] = field(default_factory=dict)
     error: dict[str, str] = field(default_factory=dict)
     alternatives: list[Message] = field(default_factory=list)
+    #: Where this reply sits among its replies in display order (None: after the others).
+    chosen: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -96,10 +98,10 @@ class Message:
 
     # Replies to one turn (regenerated or compared) are the message itself, the one shown
     # and continued from, plus its alternatives. Their order for display ("2/3") is the
-    # alternatives with the chosen one at index `extra["chosen"]` (last by default).
+    # alternatives with the chosen one at index `chosen` (last when None).
 
     def chosen_index(self) -> int:
-        index = self.extra.get("chosen", len(self.alternatives))
+        index = self.chosen
         if not isinstance(index, int) or isinstance(index, bool):
             return len(self.alternatives)
         return max(0, min(index, len(self.alternatives)))
@@ -107,27 +109,21 @@ class Message:
     def replies(self) -> list[Message]:
         """Every reply to this turn in display order (the alternatives carry none)."""
         index = self.chosen_index()
-        bare = replace(self, alternatives=[], extra=_without(self.extra, "chosen"))
+        bare = replace(self, alternatives=[], chosen=None)
         return [*self.alternatives[:index], bare, *self.alternatives[index:]]
 
     def choose(self, index: int) -> Message:
         """The same replies with the one at `index` shown (a new Message to put in place)."""
         replies = self.replies()
         index %= len(replies)
-        chosen = replies[index]
         others = [r for n, r in enumerate(replies) if n != index]
-        extra = dict(chosen.extra)
-        if others:
-            extra["chosen"] = index
-        return replace(chosen, alternatives=others, extra=extra)
+        return replace(replies[index], alternatives=others, chosen=index if others else None)
 
     def with_new_reply(self, reply: Message) -> Message:
-        """`reply` shown as the newest reply to this turn, this message's replies kept."""
+        """`reply` shown as the newest reply to this turn, this message's replies kept (a
+        failed empty one is simply replaced)."""
         replies = [r for r in self.replies() if r.content or r.status == "complete"]
-        extra = _without(reply.extra, "chosen")
-        if replies:
-            extra["chosen"] = len(replies)
-        return replace(reply, alternatives=replies, extra=extra)
+        return replace(reply, alternatives=replies, chosen=len(replies) if replies else None)
 
 
 @dataclass
@@ -158,6 +154,21 @@ class Conversation:
         self.touch()
         self.refresh_title()
         return message
+
+    def keep_compared(self, replies: list[Message], index: int) -> Message:
+        """Add the reply at `index` of replies compared side by side as this turn's reply, the
+        others that hold anything as its alternatives, in the order they were shown."""
+        worth = [
+            n
+            for n, reply in enumerate(replies)
+            if n != index and (reply.content or reply.status == "complete")
+        ]
+        kept = replace(
+            replies[index],
+            alternatives=[replies[n] for n in worth],
+            chosen=sum(1 for n in worth if n < index) if worth else None,
+        )
+        return self.add(kept)
 
     def add_user(self, text: str) -> Message:
         return self.add(Message(role="user", content=text))
@@ -197,7 +208,3 @@ def derive_title(messages: list[Message]) -> str:
                     cut = cut.rsplit(" ", 1)[0]
                 return cut.rstrip() + "…"
     return UNTITLED
-
-
-def _without(mapping: dict[str, Any], key: str) -> dict[str, Any]:
-    return {k: v for k, v in mapping.items() if k != key}

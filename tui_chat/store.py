@@ -136,6 +136,8 @@ def _message_to_dict(message: Message, nested: bool = False) -> dict[str, Any]:
             data["alternatives"] = [
                 _message_to_dict(alt, nested=True) for alt in message.alternatives
             ]
+            if message.chosen is not None:
+                data["chosen"] = message.chosen
     for key, value in message.extra.items():
         data.setdefault(key, value)
     return data
@@ -221,6 +223,7 @@ _MESSAGE_KEYS = {
     "usage",
     "error",
     "alternatives",
+    "chosen",
 }
 
 
@@ -268,7 +271,13 @@ def _message_from_dict(data: Any, where: str, nested: bool = False) -> Message:
         _message_from_dict(alt, f"{where}.alternatives[{n}]", nested=True)
         for n, alt in enumerate(alternatives)
     ]
-    message.extra = {k: v for k, v in data.items() if k not in _MESSAGE_KEYS}
+    chosen = data.get("chosen")
+    known = _MESSAGE_KEYS
+    if isinstance(chosen, int) and not isinstance(chosen, bool):
+        message.chosen = chosen
+    else:
+        known = _MESSAGE_KEYS - {"chosen"}  # not ours to read: carried as it was
+    message.extra = {k: v for k, v in data.items() if k not in known}
     return message
 
 

@@ -56,4 +56,18 @@ def test_alternatives_flip_and_keep_their_order():
 def test_a_failed_empty_reply_is_replaced_not_kept():
     failed = Message(role="assistant", content="", status="error")
     retried = failed.with_new_reply(Message(role="assistant", content="ok"))
-    assert retried.alternatives == [] and "chosen" not in retried.extra
+    assert retried.alternatives == [] and retried.chosen is None
+
+
+def test_a_kept_compared_reply_carries_the_others_in_the_order_shown():
+    conversation = Conversation.new(Params())
+    conversation.add_user("hi")
+    a = Message(role="assistant", content="A")
+    b = Message(role="assistant", content="", status="error")  # nothing in it: dropped
+    c = Message(role="assistant", content="C", status="cancelled")
+    kept = conversation.keep_compared([a, b, c], 2)
+    assert conversation.messages[-1] is kept and kept.content == "C"
+    assert [r.content for r in kept.replies()] == ["A", "C"]
+    assert kept.chosen == 1
+    only = Conversation.new(Params()).keep_compared([a, b], 0)
+    assert only.alternatives == [] and only.chosen is None

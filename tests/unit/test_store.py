@@ -57,6 +57,7 @@ def test_round_trip_keeps_every_field(store):
     reply.alternatives = [
         Message(role="assistant", content="other", params={"temperature": 0.9}),
     ]
+    reply.chosen = 0
     failed = Message(
         role="assistant",
         content="partial",
@@ -520,3 +521,12 @@ def test_a_file_deleted_while_the_folder_is_listed_is_not_a_problem(store, monke
     listing = store.list(verify=True)
     assert [s.id for s in listing.conversations] == [kept.id]
     assert listing.problems == []
+
+
+def test_a_chosen_that_is_not_a_number_is_carried_not_read(store):
+    conversation = make_conversation(2)
+    path = store.save(conversation).path
+    text = path.read_text().replace('role = "assistant"', 'role = "assistant"\nchosen = "x"', 1)
+    path.write_text(text)
+    loaded = SessionStore(store.directory, defaults=PARAMS).load(conversation.id)
+    assert loaded.messages[1].chosen is None and loaded.messages[1].extra == {"chosen": "x"}

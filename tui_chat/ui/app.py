@@ -1552,15 +1552,8 @@ class ChatApp(ToolActions, App):
             return
         replies = [column.message for column in screen.columns]
         if index is not None and replies:
-            kept = replies[index]
-            others = [r for n, r in enumerate(replies) if n != index]
-            kept.alternatives = [r for r in others if r.content or r.status == "complete"]
-            if kept.alternatives:
-                position = sum(
-                    1 for n, r in enumerate(replies) if n < index and r in kept.alternatives
-                )
-                kept.extra["chosen"] = position
-            self.conversation.add(kept)
+            kept = self.conversation.keep_compared(replies, index)
+            others = len(replies) - 1
             self._save(self.conversation)
             self.say(
                 f"Kept reply {'ABC'[index]}"
@@ -1730,9 +1723,7 @@ class ChatApp(ToolActions, App):
             self.compare_streams.clear()
             if kept is not None:
                 replies = [c.message for c in columns]
-                chosen = replies[kept]
-                chosen.alternatives = [r for n, r in enumerate(replies) if n != kept and r.content]
-                self.conversation.add(chosen)
+                self.conversation.keep_compared(replies, kept)
                 self._save(self.conversation)
         for conversation in list(self.unsaved.values()):
             self._save(conversation)  # one last try
