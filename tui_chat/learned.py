@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from tui_chat.bedrock.catalog import base_model_id
-from tui_chat.store import DocumentError, loads_json, write_atomic
+from tui_chat.files import DocumentError, loads_json, write_atomic
 
 FILE_NAME = "learned-rules.json"
 

@@ -17,8 +17,8 @@ from typing import Any
 import tomli_w
 
 from tui_chat.config import Settings, State
+from tui_chat.files import DocumentError, link_target, loads_toml, write_atomic
 from tui_chat.params import ParamError, Params
-from tui_chat.store import DocumentError, link_target, loads_toml, write_atomic
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")
 SAVED = (

@@ -12,10 +12,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tui_chat import store as store_module
+from tui_chat import files
 from tui_chat.conversation import Conversation, Message
 from tui_chat.params import Params
-from tui_chat.store import SessionStore, StoreError
+from tui_chat.store import SessionStore, StoreError, index, reading, schema
+from tui_chat.store import cache as parsed_copies
 
 PARAMS = Params(model="anthropic.claude-v2", max_tokens_to_sample=1024)
 
@@ -94,6 +95,43 @@ def test_file_matches_the_documented_schema(store):
     assert result.path.name == f"{conversation.id}.toml"
 
 
+def test_every_key_written_is_declared_in_the_schema(store):
+    """store/schema.py declares every saved key, in the order it is written."""
+    conversation = make_conversation(2)
+    conversation.params = PARAMS.with_changes(effort="low", thinking="adaptive")
+    reply = conversation.messages[1]
+    reply.stop_sequence = "END"
+    reply.omitted_reasons = {"top_p": "the model sets its own"}
+    reply.thinking = [
+        {"type": "thinking", "text": "hmm", "signature": "sig"},
+        {"type": "redacted", "data": "opaque"},
+    ]
+    reply.error = {"kind": "throttled", "message": "slow down"}
+    reply.alternatives = [Message(role="assistant", content="other", usage={"output_tokens": 1})]
+    reply.chosen = 0
+    store.save(conversation)
+    data = schema.conversation_to_dict(conversation)  # what is written, in its order
+
+    def in_order(keys, declared):
+        assert set(keys) <= set(declared)
+        assert sorted(keys, key=declared.index) == list(keys)
+
+    in_order(data, schema.TOP_KEYS)
+    assert set(data["params"]) == set(schema.PARAMS_KEYS)
+    written = data["messages"][1]
+    assert set(written) == set(schema.MESSAGE_KEYS)
+    for message in [*data["messages"], *written["alternatives"]]:
+        in_order(message, schema.MESSAGE_KEYS)
+    for block in written["thinking"]:
+        assert set(block) <= set(schema.THINKING_KEYS)
+    assert tomllib.loads(store.path(conversation.id).read_text()) == data
+
+    store.checkpoint(conversation.id, Message(role="assistant", content="so far"))
+    sidecar = tomllib.loads(store.partial_path(conversation.id).read_text())
+    assert set(sidecar) == set(schema.CHECKPOINT_KEYS)
+    assert set(sidecar["message"]) <= set(schema.MESSAGE_KEYS)
+
+
 text_without_surrogates = st.text(
     alphabet=st.characters(blacklist_categories=("Cs",)), max_size=300
 )
@@ -144,7 +182,7 @@ def test_crash_between_write_and_rename_keeps_the_old_file(store, monkeypatch):
     def crash(src, dst):
         raise OSError("simulated crash before rename")
 
-    monkeypatch.setattr(store_module.os, "replace", crash)
+    monkeypatch.setattr(files.os, "replace", crash)
     conversation.add_user("this never reaches the disk")
     with pytest.raises(OSError):
         store.save(conversation)
@@ -201,8 +239,8 @@ def test_listing_uses_the_index_until_a_file_changes(store, monkeypatch):
         store.save(conversation)
     store.list()
     calls = []
-    real = store_module._header_summary
-    monkeypatch.setattr(store_module, "_header_summary", lambda *a: calls.append(a[1]) or real(*a))
+    real = index.header_summary
+    monkeypatch.setattr(index, "header_summary", lambda *a: calls.append(a[1]) or real(*a))
     fresh = SessionStore(store.directory, cache_dir=store.cache_dir, defaults=PARAMS)
     assert len(fresh.list().conversations) == 5
     assert calls == []
@@ -272,7 +310,7 @@ def test_body_problems_found_on_verify_and_load(store):
 
 
 def test_too_large_file_is_refused(store, monkeypatch):
-    monkeypatch.setattr(store_module, "MAX_FILE_BYTES", 1000)
+    monkeypatch.setattr(reading, "MAX_FILE_BYTES", 1000)
     store.ensure_directory()
     path = store.directory / "20260101T000000Z-00000b.toml"
     path.write_text('schema = 1\ntitle = "big"\n# ' + "x" * 2000 + "\n")
@@ -470,7 +508,7 @@ def test_a_continued_reply_is_recovered_with_its_longer_text(store):
 
 
 def test_a_big_file_keeps_a_parsed_copy_that_matches_the_file(tmp_path, monkeypatch):
-    monkeypatch.setattr(store_module, "PARSED_COPY_MIN_BYTES", 1)
+    monkeypatch.setattr(parsed_copies, "PARSED_COPY_MIN_BYTES", 1)
     cache = tmp_path / "cache"
     writer = SessionStore(tmp_path / "sessions", cache_dir=cache)
     conversation = make_conversation(turns=6, text="line one\nline two with “quotes”")
@@ -482,10 +520,10 @@ def test_a_big_file_keeps_a_parsed_copy_that_matches_the_file(tmp_path, monkeypa
     assert copy.exists() and stat.S_IMODE(copy.stat().st_mode) == 0o600
 
     parsed: list[str] = []
-    real_parse = store_module._parse_toml
+    real_parse = parsed_copies.parse_toml
     monkeypatch.setattr(
-        store_module,
-        "_parse_toml",
+        parsed_copies,
+        "parse_toml",
         lambda path, text: parsed.append(path) or real_parse(path, text),
     )
     again = SessionStore(tmp_path / "sessions", cache_dir=cache).load(conversation.id)
@@ -510,14 +548,14 @@ def test_a_file_deleted_while_the_folder_is_listed_is_not_a_problem(store, monke
     kept, deleted = make_conversation(), make_conversation(text="bye")
     store.save(kept)
     store.save(deleted)
-    real_read = store_module._read_bytes
+    real_read = index.read_bytes
 
     def read(path):
         if path.name == f"{deleted.id}.toml":
             path.unlink()  # another process deletes it between the listing and the read
         return real_read(path)
 
-    monkeypatch.setattr(store_module, "_read_bytes", read)
+    monkeypatch.setattr(index, "read_bytes", read)
     listing = store.list(verify=True)
     assert [s.id for s in listing.conversations] == [kept.id]
     assert listing.problems == []

@@ -1,23 +1,19 @@
-"""Models from the account: foundation models and inference profiles, cached for a day.
+"""Models from the account: foundation models and inference profiles.
 
 The list comes from the Bedrock control plane (ListFoundationModels, ListInferenceProfiles)
 and says which ids stream text here: a foundation model whose output is text and that
 supports streaming, callable on demand; and every inference profile over such a model.
-Offline, or before the first fetch, the catalog's suggestions stand in.
+Offline, or before the first fetch, the catalog's suggestions stand in. This module writes no
+files: tui_chat/model_list.py keeps the list for a day in the cache folder (as the tables of
+`to_tables`), through tui_chat/store/model_cache.py.
 """
 
 from __future__ import annotations
 
-import json
-import math
-import time
 from dataclasses import asdict, dataclass, fields
-from pathlib import Path
 from typing import Any
 
 from tui_chat.bedrock.catalog import base_model_id
-
-CACHE_SECONDS = 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -112,31 +108,17 @@ def fetch(control: Any) -> list[ModelEntry]:
     return profiles + foundations
 
 
-def cache_path(cache_dir: Path, region: str, endpoint: str | None) -> Path:
-    suffix = "" if not endpoint else "-custom"
-    return cache_dir / f"models-{region}{suffix}.json"
+def to_tables(models: list[ModelEntry]) -> list[dict[str, Any]]:
+    """The entries as plain tables (what the model-list cache keeps)."""
+    return [asdict(m) for m in models]
 
 
-def load_cache(path: Path, max_age: float = CACHE_SECONDS) -> list[ModelEntry] | None:
-    """The cached list if it is younger than `max_age` seconds and readable. Only a cache:
-    anything wrong with it (whatever the file holds) and the list is fetched again."""
-    from tui_chat.store import DocumentError, loads_json
-
-    try:
-        data = loads_json(path.read_bytes())
-    except (OSError, DocumentError):
-        return None
-    if not isinstance(data, dict) or not isinstance(data.get("models"), list):
-        return None
-    fetched = data.get("fetched")
-    if isinstance(fetched, bool) or not isinstance(fetched, int | float):
-        return None
-    if not math.isfinite(fetched) or time.time() - fetched > max_age:
-        return None
-    # Every entry has only ModelEntry's fields, each of its type (text, or true/false).
+def from_tables(tables: list[Any]) -> list[ModelEntry] | None:
+    """Entries from tables `to_tables` made, or None if any table is not one: it has only
+    ModelEntry's fields, each of its type (text, or true/false), and all it needs."""
     types = {f.name: bool if f.name == "streams_text" else str for f in fields(ModelEntry)}
     entries = []
-    for item in data["models"]:
+    for item in tables:
         if not isinstance(item, dict) or any(
             type(value) is not types.get(name) for name, value in item.items()
         ):
@@ -146,11 +128,3 @@ def load_cache(path: Path, max_age: float = CACHE_SECONDS) -> list[ModelEntry] |
         except TypeError:  # a field without a default is missing
             return None
     return entries
-
-
-def save_cache(path: Path, models: list[ModelEntry]) -> None:
-    from tui_chat.store import write_atomic
-
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    payload = {"fetched": time.time(), "models": [asdict(m) for m in models]}
-    write_atomic(path, json.dumps(payload))

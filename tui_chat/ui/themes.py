@@ -31,7 +31,7 @@ from textual.css.tokenize import tokenize_value
 from textual.dom import DOMNode
 from textual.theme import Theme
 
-from tui_chat.store import DocumentError, loads_toml
+from tui_chat.files import DocumentError, loads_toml
 
 SHIPPED_DIRS = (
     Path(__file__).resolve().parent.parent / "themes",  # tui_chat/themes in a wheel
