@@ -17,19 +17,22 @@ from typing import Any
 import platformdirs
 import tomli_w
 
-from tui_chat.bedrock.catalog import default_model, lookup, model_id_problem
-from tui_chat.bedrock.errors import is_region_name
-from tui_chat.params import ALL_PARAMS, ParamError, Params, check_value
-from tui_chat.store import DocumentError, link_target, loads_toml, write_atomic
+from tui_chat.aws import is_region_name
+from tui_chat.bedrock.catalog import default_model, lookup
+from tui_chat.bedrock.client import (
+    DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_MAX_ATTEMPTS,
+    DEFAULT_READ_TIMEOUT,
+    BedrockSettings,
+)
+from tui_chat.files import DocumentError, link_target, loads_toml, write_atomic
+from tui_chat.params import ALL_PARAMS, ParamError, Params, check_value, model_id_problem
 
 APP_NAME = "tui-chat"
 #: Built-in defaults for new conversations: the seed values, except a max tokens that leaves
 #: room for today's models to think before they answer (thinking counts against it, and a
 #: thinking budget must stay below it), lowered to the model's own limit where that is less.
 APP_MAX_TOKENS = 8192
-DEFAULT_READ_TIMEOUT = 120.0
-DEFAULT_CONNECT_TIMEOUT = 10.0
-DEFAULT_MAX_ATTEMPTS = 3
 #: Prompt history (state.toml) keeps at most this many prompts, none larger than
 #: HISTORY_ENTRY_BYTES (a bigger paste stays in its conversation, not in the history), and at
 #: most HISTORY_BYTES in all, the oldest dropped first.
@@ -50,7 +53,7 @@ class Paths:
 
 
 def default_paths(env: Mapping[str, str] | None = None) -> Paths:
-    """Paths per DESIGN.md; TUI_CHAT_CONFIG and TUI_CHAT_SESSIONS_DIR override two of them."""
+    """Paths (docs/ARCHITECTURE.md, "Files"); TUI_CHAT_CONFIG and TUI_CHAT_SESSIONS_DIR override two of them."""
     env = os.environ if env is None else env
     config_dir = Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
     data_dir = Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
@@ -67,15 +70,6 @@ def default_paths(env: Mapping[str, str] | None = None) -> Paths:
         log_file=state_dir / "tui-chat.log",
         user_themes_dir=config_dir / "themes",
     )
-
-
-@dataclass
-class BedrockSettings:
-    region: str | None = None
-    profile: str | None = None
-    read_timeout: float = DEFAULT_READ_TIMEOUT
-    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
-    max_attempts: int = DEFAULT_MAX_ATTEMPTS
 
 
 @dataclass

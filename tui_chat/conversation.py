@@ -1,6 +1,7 @@
 """Conversation and Message: plain data mirroring the session file, with no I/O.
 
-Every field of the session schema (DESIGN.md) has a home here; keys a newer build wrote that
+Every field of the session schema (docs/ARCHITECTURE.md, "Session files"; the keys are declared
+in store/schema.py) has a home here; keys a newer build wrote that
 this one does not know are carried in `extra` so a rewrite keeps them.
 """
 

@@ -98,4 +98,4 @@ class Demo:
     def engine(self, settings: Settings | None = None) -> Engine:
         """An Engine that talks to this demo's emulator (started if need be)."""
         env = self.start()
-        return Engine(settings, env=env, region=DEMO_REGION)
+        return Engine(settings.bedrock if settings else None, env=env, region=DEMO_REGION)

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from tui_chat.bedrock.errors import SECRET_VARIABLES, redact, secret_values
+from tui_chat.aws import SECRET_VARIABLES, redact, secret_values
 
 LOGGER_NAME = "tui_chat"
 QUIET_LOGGERS = ("botocore", "boto3", "urllib3", "s3transfer")

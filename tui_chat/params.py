@@ -233,6 +233,13 @@ def model_id_allowed(model_id: str) -> str | None:
     return None
 
 
+def model_id_problem(model_id: str) -> str | None:
+    """Why `model_id` cannot be a Bedrock model id, as one line (None when it can be one):
+    `model_id_allowed` worded for a config file or a command-line flag."""
+    allowed = model_id_allowed(model_id.strip())
+    return None if allowed is None else f"model must be {allowed}"
+
+
 def check_effort(value: Any) -> str:
     """An effort level, or "" for the model's default."""
     allowed = "one of " + ", ".join(EFFORT_LEVELS) + " (or empty: the model's default)"
@@ -291,7 +298,7 @@ def check_text(name: str, value: Any) -> str:
     if not isinstance(value, str):
         raise ParamError(name, value, "a string")
     if name == "model" and not value.strip():
-        raise ParamError(name, value, "a model id, e.g. anthropic.claude-v2")
+        raise ParamError(name, value, model_id_allowed(""))
     return value.strip() if name == "model" else value
 
 

@@ -13,7 +13,8 @@ import pytest
 
 from tui_chat.bedrock import AnthropicBedrock, BedrockError, Engine, Failure, Stop, TextDelta
 from tui_chat.bedrock import client as clients
-from tui_chat.config import BedrockSettings, load_settings
+from tui_chat.bedrock.client import BedrockSettings
+from tui_chat.config import load_settings
 from tui_chat.conversation import Message
 from tui_chat.emulator import Fault
 from tui_chat.params import ParamError, Params
@@ -46,7 +47,7 @@ def engine_for(emulator, read_timeout=10.0, max_attempts=1, **env_extra):
     settings.bedrock = BedrockSettings(
         region="us-east-1", read_timeout=read_timeout, max_attempts=max_attempts
     )
-    return Engine(settings, env=env)
+    return Engine(settings.bedrock, env=env)
 
 
 def run(engine, messages, params):

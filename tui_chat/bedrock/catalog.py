@@ -22,7 +22,6 @@ from typing import Any
 from tui_chat.params import (
     SEED_DEFAULTS,
     Params,
-    model_id_allowed,
 )
 from tui_chat.params import (
     THINKING_ADAPTIVE as PARAM_ADAPTIVE,
@@ -453,9 +452,3 @@ def model_change_notes(old: Params, new_model: str) -> tuple[dict[str, Any], lis
         if changed:
             notes.append(f"{', '.join(changed)} kept but not sent: {name} sets its own sampling")
     return changes, notes
-
-
-def model_id_problem(model_id: str) -> str | None:
-    """Why `model_id` cannot be a Bedrock model id, as one line (None when it can be one)."""
-    allowed = model_id_allowed(model_id.strip())
-    return None if allowed is None else f"model must be {allowed}"

@@ -11,15 +11,28 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from tui_chat.bedrock.errors import SECRET_VARIABLES, BedrockError, is_region_name
-
-if TYPE_CHECKING:
-    from tui_chat.config import Settings
+from tui_chat.aws import SECRET_VARIABLES, is_region_name
+from tui_chat.bedrock.errors import BedrockError
 
 DEMO_REGION = "us-east-1"
 POOL_CONNECTIONS = 32
+DEFAULT_READ_TIMEOUT = 120.0
+DEFAULT_CONNECT_TIMEOUT = 10.0
+DEFAULT_MAX_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class BedrockSettings:
+    """What Bedrock's clients are made with, from config.toml's [bedrock] and the command
+    line (tui_chat/config.py reads them); the environment fills in the rest."""
+
+    region: str | None = None
+    profile: str | None = None
+    read_timeout: float = DEFAULT_READ_TIMEOUT
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS
 
 
 @dataclass(frozen=True)
@@ -30,9 +43,9 @@ class Connection:
     profile: str | None = None
     endpoint_runtime: str | None = None
     endpoint_control: str | None = None
-    read_timeout: float = 120.0
-    connect_timeout: float = 10.0
-    max_attempts: int = 3
+    read_timeout: float = DEFAULT_READ_TIMEOUT
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS
     access_key: str | None = field(default=None, repr=False)
     secret_key: str | None = field(default=None, repr=False)
     session_token: str | None = field(default=None, repr=False)
@@ -43,7 +56,7 @@ class Connection:
 
 
 def resolve(
-    settings: Settings | None = None,
+    bedrock: BedrockSettings | None = None,
     *,
     access_key: str | None = None,
     secret_key: str | None = None,
@@ -57,7 +70,7 @@ def resolve(
     when the standard AWS_ACCESS_KEY_ID is not set; otherwise boto3's own chain decides.
     """
     env = os.environ if env is None else env
-    bedrock = settings.bedrock if settings is not None else None
+    bedrock = bedrock or BedrockSettings()
     check_credential_text(env)
     if access_key is None and secret_key is None and not env.get("AWS_ACCESS_KEY_ID"):
         access_key = env.get("AWS_ACCESS_KEY") or None
@@ -67,10 +80,10 @@ def resolve(
             "no_credentials",
             detail="an access key was given without its secret key, or the other way round",
         )
-    profile = profile or (bedrock.profile if bedrock else None) or None
+    profile = profile or bedrock.profile or None
     region = (
         region
-        or (bedrock.region if bedrock else None)
+        or bedrock.region
         or env.get("AWS_REGION")
         or env.get("AWS_DEFAULT_REGION")
         or _profile_region(profile)
@@ -84,9 +97,9 @@ def resolve(
         profile=profile,
         endpoint_runtime=env.get("AWS_ENDPOINT_URL_BEDROCK_RUNTIME") or None,
         endpoint_control=env.get("AWS_ENDPOINT_URL_BEDROCK") or None,
-        read_timeout=bedrock.read_timeout if bedrock else 120.0,
-        connect_timeout=bedrock.connect_timeout if bedrock else 10.0,
-        max_attempts=bedrock.max_attempts if bedrock else 3,
+        read_timeout=bedrock.read_timeout,
+        connect_timeout=bedrock.connect_timeout,
+        max_attempts=bedrock.max_attempts,
         access_key=access_key,
         secret_key=secret_key,
         session_token=(env.get("AWS_SESSION_TOKEN") or None) if access_key else None,

@@ -19,13 +19,13 @@ from tui_chat.bedrock.streaming import StreamHandle
 from tui_chat.params import Params
 
 if TYPE_CHECKING:
-    from tui_chat.config import Settings
+    from tui_chat.bedrock.client import BedrockSettings
 
 
 class Engine:
     def __init__(
         self,
-        settings: Settings | None = None,
+        bedrock: BedrockSettings | None = None,
         *,
         access_key: str | None = None,
         secret_key: str | None = None,
@@ -33,7 +33,7 @@ class Engine:
         profile: str | None = None,
         env: Mapping[str, str] | None = None,
     ) -> None:
-        self._settings = settings
+        self._bedrock = bedrock
         self._explicit = {
             "access_key": access_key,
             "secret_key": secret_key,
@@ -49,7 +49,7 @@ class Engine:
         """Resolved on first use; raises BedrockError (no region, half a key pair)."""
         with self._lock:
             if self._connection is None:
-                self._connection = clients.resolve(self._settings, env=self._env, **self._explicit)
+                self._connection = clients.resolve(self._bedrock, env=self._env, **self._explicit)
             return self._connection
 
     @property

@@ -20,7 +20,7 @@ from typing import Any
 from tui_chat.bedrock.engine import Engine
 from tui_chat.bedrock.events import Failure, Stop, TextDelta
 from tui_chat.bedrock.formats import ASSISTANT, HUMAN
-from tui_chat.params import ParamError, Params, check_stop_sequences
+from tui_chat.params import ParamError, Params, check_stop_sequences, check_text
 
 _TURN = re.compile(r"\n\n(Human|Assistant):")
 
@@ -34,8 +34,7 @@ def _params(
     top_k: Any,
     system: str = "",
 ) -> Params:
-    if not isinstance(model, str) or not model.strip():
-        raise ParamError("model", model, "a model id, e.g. anthropic.claude-v2")
+    model = check_text("model", model)
     return Params(
         model=model,
         max_tokens_to_sample=max_tokens_to_sample,
