@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from tui_chat import store as store_module
+from tui_chat import files
 from tui_chat.conversation import Conversation, Message
 from tui_chat.emulator import Emulator, Fault
 from tui_chat.params import Params
@@ -249,7 +249,7 @@ def run_trials(plans: list[tuple[int, str, float]], root: Path, emulator) -> lis
 
 @pytest.fixture(autouse=True)
 def stale_at_once(monkeypatch):
-    monkeypatch.setattr(store_module, "STALE_TEMPORARY_SECONDS", 0.0)
+    monkeypatch.setattr(files, "STALE_TEMPORARY_SECONDS", 0.0)
 
 
 def test_sigkill_while_streaming_and_saving_loses_nothing(tmp_path, paced_emulator):

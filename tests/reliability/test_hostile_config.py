@@ -24,8 +24,8 @@ from textual.widgets import Input
 from tests.ui.conftest import send, wait_for, wait_for_screen, wait_idle
 from tui_chat import presets
 from tui_chat.config import State, load_settings
+from tui_chat.files import TOO_DEEP, link_target, write_atomic
 from tui_chat.params import Params
-from tui_chat.store import TOO_DEEP, link_target, write_atomic
 from tui_chat.ui import themes
 from tui_chat.ui.themes import ThemeError, ThemeSet, check_variables, load_theme
 
@@ -139,13 +139,13 @@ async def test_a_theme_whose_use_fails_does_not_stop_the_app(
     make_app, emulator, isolated_environment, monkeypatch
 ):
     """The loader refuses such files; this is the app's own safety net for anything else."""
-    import tui_chat.ui.app as app_module
+    import tui_chat.ui.theming as theming
 
     def load_all_and_a_bad_one(folder):
         found = themes.load_all(folder)
         return ThemeSet([*found.themes, BANANA], found.problems)
 
-    monkeypatch.setattr(app_module, "load_all", load_all_and_a_bad_one)
+    monkeypatch.setattr(theming, "load_all", load_all_and_a_bad_one)
     remember_theme(isolated_environment, "banana")
     for _ in range(2):  # remembered in state.toml: every start must still work
         app = make_app()

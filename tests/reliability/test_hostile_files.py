@@ -193,7 +193,7 @@ async def test_app_starts_lists_the_good_reports_each_bad_once_and_touches_nothi
         await app.open_conversation(folder.good[0])
         assert [m.content for m in app.conversation.messages][:1] == ["older good one"]
         # Listing again reports nothing twice.
-        app._load_listing()
+        app.listing.load()
         await pilot.pause()
         for name in REASONS:
             assert len(reports(name)) == 1, reports(name)
@@ -265,10 +265,10 @@ async def test_broken_caches_are_rebuilt(cli, make_app, sessions, isolated_envir
     break_caches()
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(pilot, lambda: app.models is not None)
+        await wait_for(pilot, lambda: app.account.models is not None)
         assert app.conversation.id == big.id
         assert app.conversation.messages[-1].content == "its reply"
-        assert all(isinstance(m.model_id, str) for m in app.models)
+        assert all(isinstance(m.model_id, str) for m in app.account.models)
         await send(pilot, "still working?")
         await wait_idle(pilot, app)
         assert app.conversation.messages[-1].status == "complete"

@@ -20,6 +20,7 @@ from tui_chat.config import load_settings
 from tui_chat.emulator import Fault
 from tui_chat.store import SessionStore, dumps
 from tui_chat.ui import app as app_module
+from tui_chat.ui import keeping
 from tui_chat.ui.app import TitleBar
 from tui_chat.ui.screens.dialogs import UnsavedDialog
 from tui_chat.ui.widgets.prompt import PromptInput
@@ -68,7 +69,7 @@ def failing_disk(folder: Path, code: int):
 
 @pytest.fixture
 def fast_retry(monkeypatch):
-    monkeypatch.setattr(app_module, "RETRY_SECONDS", 0.2)
+    monkeypatch.setattr(keeping, "RETRY_SECONDS", 0.2)
 
 
 @pytest.mark.parametrize("code", [errno.EROFS, errno.ENOSPC], ids=["read-only", "disk-full"])
@@ -88,13 +89,13 @@ async def test_a_reply_that_cannot_be_saved_is_kept_and_saved_when_writing_works
             hold.release()
             await wait_idle(pilot, app)
             reply = conversation.messages[-1]
-            assert reply.status == "complete" and app.unsaved  # kept, marked, no crash
+            assert reply.status == "complete" and app.keeping.unsaved  # kept, marked, no crash
             assert app.query_one(TitleBar).has_class("-unsaved")
             said = " ".join(str(n.message) for n in app._notifications)
             assert os.strerror(code) in said and "saved again by itself" in said
             assert partial.exists()  # the checkpoint stays while the reply is unsaved
             disk["on"] = False  # remounted read-write / space freed
-            await wait_for(pilot, lambda: not app.unsaved, timeout=5)
+            await wait_for(pilot, lambda: not app.keeping.unsaved, timeout=5)
         assert not app.query_one(TitleBar).has_class("-unsaved")
         saved = sessions.load(conversation.id).messages
         assert [m.content for m in saved] == ["hello", reply.content]
@@ -278,7 +279,8 @@ def test_a_crash_exits_non_zero(isolated_environment, tmp_path):
         "def broken(self):\n"
         "    raise RuntimeError('a bug')\n"
         "app_module.ChatApp.action_help = broken\n"
-        "sys.exit(app_module.run_app(load_settings(demo=True)))\n"
+        "from tui_chat.ui.run import run_app\n"
+        "sys.exit(run_app(load_settings(demo=True)))\n"
     )
     master, slave = os.openpty()
     proc = subprocess.Popen(
@@ -308,6 +310,6 @@ def test_unsaved_documents_are_session_files(make_app, sessions):
     app = app_module.ChatApp(settings)
     conversation = app.conversation
     conversation.add_user("kept in memory")
-    app.unsaved[conversation.id] = conversation
-    documents = app.unsaved_documents()
+    app.keeping.unsaved[conversation.id] = conversation
+    documents = app.keeping.documents()
     assert documents == {f"{conversation.id}.toml": dumps(conversation)}

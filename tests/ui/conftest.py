@@ -10,8 +10,8 @@ import boto3
 import pytest
 from rich.console import Console
 
+from tui_chat import model_list
 from tui_chat.bedrock import client as clients
-from tui_chat.bedrock import models
 from tui_chat.config import load_settings
 from tui_chat.emulator import Emulator
 from tui_chat.store import SessionStore
@@ -61,9 +61,9 @@ def app_env(emulator, monkeypatch, isolated_environment):
         aws_access_key_id="AKIDUITESTS",
         aws_secret_access_key="ui-test-secret",
     )
-    models.save_cache(
-        models.cache_path(settings.paths.cache_dir, "us-east-1", emulator.url),
-        models.fetch(control),
+    model_list.save_cache(
+        model_list.cache_path(settings.paths.cache_dir, "us-east-1", emulator.url),
+        model_list.fetch(control),
     )
     emulator.requests.clear()
     yield emulator

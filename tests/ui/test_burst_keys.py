@@ -191,3 +191,45 @@ def test_a_burst_in_a_sidebar_field_is_applied_in_order(pty_apps, app_env, isola
     app.wait_quiet()
     assert app.quit() == 0
     assert app_env.requests[-1].body["temperature"] == 0.46
+
+
+def test_typing_on_a_focused_message_goes_to_the_prompt_in_a_burst(
+    pty_apps,  # noqa: F811
+    app_env,
+    isolated_environment,
+):
+    """A printable key a focused message does not bind moves the focus to the prompt and is
+    typed there; the rest of the burst follows it, even the keys a message binds (`y` copies a
+    focused message): "Say hi" written at once is the draft, and nothing is copied."""
+    home = isolated_environment
+    app = pty_apps(emulator_env(home, app_env))
+    app.wait_for_text("Quit")
+    app.wait_quiet()
+    app.write(b"hello\r")
+    app.wait_for(lambda: len(app_env.requests) == 1, timeout=20, what="the request")
+    app.wait_for_text("end of turn", timeout=20)
+    app.wait_quiet()
+    app.write(b"\x1b[Z")  # shift+Tab: the last message takes the focus
+    app.wait_quiet()
+    app.write(b"Say hi")
+    wait_until_shown(app, "Say hi")
+    shown = CSI.sub("", app.text)
+    assert app.quit() == 0
+    assert "Copied" not in shown
+    state = tomllib.loads((home / "data" / "tui-chat" / "state.toml").read_text("utf-8"))
+    assert "Say hi" in state.get("drafts", {}).values()
+
+
+def test_every_text_field_of_ours_applies_a_burst_in_order():
+    """Each one-line field the app makes (the compare screen's prompt and columns, the
+    dialogs, the filter, the sidebar) is an `OrderedInput`: a plain Textual `Input` would
+    apply `ctrl+u` typed after some text before that text (Textualize/textual#6605)."""
+    ui = Path(__file__).resolve().parents[2] / "tui_chat" / "ui"
+    plain = re.compile(r"(?<![A-Za-z_])Input\(")
+    found = [
+        f"{path.relative_to(ui)}:{number}"
+        for path in sorted(ui.rglob("*.py"))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if plain.search(line)
+    ]
+    assert found == []

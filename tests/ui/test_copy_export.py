@@ -12,7 +12,7 @@ from textual.widgets import Input
 
 from tui_chat.emulator import Fault
 from tui_chat.export import to_markdown
-from tui_chat.ui import app_tools
+from tui_chat.ui import tools
 from tui_chat.ui.clipboard import TmuxProbe
 from tui_chat.ui.screens.dialogs import AskText, CodePicker, Confirm
 from tui_chat.ui.widgets.conversation_list import ConversationList
@@ -100,7 +100,7 @@ async def test_ctrl_y_writes_the_exact_osc52_bytes(make_app, emulator, written, 
             return probe
 
         # Never the machine's tmux: a test must not touch a real tmux server's buffers.
-        monkeypatch.setattr(app_tools, "probe_tmux", fake_probe)
+        monkeypatch.setattr(tools, "probe_tmux", fake_probe)
     else:
         monkeypatch.delenv("TMUX", raising=False)
     emulator.add_fault(Fault("scripted_reply", text=REPLY_TEXT))

@@ -285,7 +285,7 @@ async def test_the_newest_sonnet_in_the_account_becomes_the_default(
     config.write_text("[bedrock]\nmax_attempts = 1\nread_timeout = 5\n")
     app = make_app()
     async with app.run_test(size=(130, 50)) as pilot:
-        await wait_for(pilot, lambda: app.models_checked, timeout=20)
+        await wait_for(pilot, lambda: app.account.checked, timeout=20)
         assert app.state.default_model == SONNET_55
         assert app.conversation.params.model == SONNET_55
         assert isinstance(app.query_one(ParamSidebar), ParamSidebar)
@@ -310,7 +310,7 @@ async def test_the_model_picker_marks_legacy_models(make_app, emulator):
 
     app = make_app()
     async with app.run_test(size=(130, 50)) as pilot:
-        await wait_for(pilot, lambda: app.models_checked, timeout=20)
+        await wait_for(pilot, lambda: app.account.checked, timeout=20)
         app.action_choose_model()
         await wait_for_screen(pilot, ModelPicker, "OptionList")
         options = app.screen.query_one(OptionList)

@@ -201,7 +201,7 @@ async def test_presets_from_the_palette(make_app, emulator):
         assert app.conversation.params.temperature == 1.0
         titles = [c.title for c in app.get_system_commands(app.screen)]
         assert "Apply preset: careful" in titles
-        app.apply_preset("careful")
+        app.tools.apply_preset("careful")
         assert app.query_one("#temperature", Input).value == "0.15"
         await send(pilot, "hello")
         await wait_idle(pilot, app)
@@ -225,8 +225,8 @@ async def test_models_from_the_account_are_offered_and_cached(
 
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(pilot, lambda: app.models is not None)
-        ids = {m.model_id: m for m in app.models}
+        await wait_for(pilot, lambda: app.account.models is not None)
+        ids = {m.model_id: m for m in app.account.models}
         assert ids["us.anthropic.claude-sonnet-4-5-20250929-v1:0"].streams_text
         assert not ids["amazon.titan-embed-text-v2:0"].streams_text
         assert not ids["anthropic.claude-sonnet-4-5-20250929-v1:0"].streams_text  # profile only
@@ -248,7 +248,7 @@ async def test_models_from_the_account_are_offered_and_cached(
     emulator.add_fault(Fault("access_denied", operation="ListFoundationModels", times=None))
     again = make_app()
     async with again.run_test() as pilot:
-        await wait_for(pilot, lambda: again.models is not None)
+        await wait_for(pilot, lambda: again.account.models is not None)
     assert [r.operation for r in emulator.requests].count("ListFoundationModels") == 1
 
 
@@ -266,7 +266,7 @@ async def test_offline_the_catalog_stands_in(make_app, emulator, isolated_enviro
             pilot, lambda: any(w.name == "_warm_up" and w.is_finished for w in app.workers) or True
         )
         await pilot.pause(0.5)
-        assert app.models is None
+        assert app.account.models is None
         app.action_choose_model()
         await wait_for_screen(pilot, ModelPicker, "OptionList")
         assert "catalog" in rendered_text(app.screen.query_one(".question"))

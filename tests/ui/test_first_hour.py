@@ -242,10 +242,10 @@ async def test_the_demo_shows_no_cost_and_no_account_models(isolated_environment
     async with app.run_test(size=(140, 40)) as pilot:
         await send(pilot, "hello")
         await wait_idle(pilot, app)
-        await wait_for(pilot, lambda: app.models_checked, timeout=20)
+        await wait_for(pilot, lambda: app.account.checked, timeout=20)
         usage = rendered_text(app.query_one(TitleBar).query_one("#usage"))
         assert "out" in usage and "$" not in usage
-        assert app.models is None  # the demo's emulator is not your account
+        assert app.account.models is None  # the demo's emulator is not your account
         assert "account" not in rendered_text(app.query_one("#hint-model"))
 
 

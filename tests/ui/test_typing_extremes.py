@@ -5,10 +5,11 @@
    them when typed, the prompt and `OrderedInput` keep them (`typed_text` in keys.py). The
    pty tests in test_burst_keys.py type them through a real terminal; these check the rule
    and its edges.
-2. Typing after a 1 MB single-line paste (prompt.py). Nothing here measures time: the prompt's
-   own wrapping, cursor, word, bracket and drawing paths are checked to give exactly what
-   Textual's give, the work a key does after the paste is counted (it does not grow with the
-   line), and the text is checked to be kept whole, in the draft and in the request.
+2. Typing after a 1 MB single-line paste (prompt.py, prompt_wrap.py). Nothing here measures
+   time: the prompt's own wrapping, cursor, word, bracket and drawing paths are checked to give
+   exactly what Textual's give, the work a key does after the paste is counted (it does not
+   grow with the line), and the text is checked to be kept whole, in the draft and in the
+   request.
 """
 
 from __future__ import annotations
@@ -26,14 +27,15 @@ from textual.app import App, ComposeResult
 from textual.document._wrapped_document import WrappedDocument
 from textual.widgets import Input, TextArea
 
-import tui_chat.ui.widgets.prompt as prompt_module
+import tui_chat.ui.widgets.prompt_wrap as wrap_module
 from tests.reliability.conftest import (  # noqa: F401 - pty_apps is a fixture
     emulator_env,
     pty_apps,
 )
 from tests.ui.test_burst_keys import wait_until_shown
 from tui_chat.ui.widgets.keys import OrderedInput, typed_text
-from tui_chat.ui.widgets.prompt import PromptInput, PromptWrap, rewrap_line, wrap_ascii
+from tui_chat.ui.widgets.prompt import PromptInput
+from tui_chat.ui.widgets.prompt_wrap import PromptWrap, rewrap_line, wrap_ascii
 
 from .conftest import wait_for
 
@@ -241,7 +243,7 @@ async def test_the_prompts_wrap_follows_every_edit_as_textuals(monkeypatch):
         rewraps.append(args[0])
         return rewrap_line(*args)
 
-    monkeypatch.setattr(prompt_module, "rewrap_line", counted)
+    monkeypatch.setattr(wrap_module, "rewrap_line", counted)
     rng = random.Random(7)
     alphabet = WORDS + WIDE + CLUSTERS
     app = OnePrompt()
@@ -296,7 +298,7 @@ async def test_a_long_line_is_drawn_as_textual_draws_it(name):
         prompt = app.query_one(PromptInput)
         prompt.load_text(text)
         await pilot.pause()
-        assert prompt.wrapped_document._long(prompt.document[1])
+        assert prompt.wrapped_document.is_long(prompt.document[1])
         middle = len(prompt.document[1]) // 2
         bracket = prompt.document[1].find("(", middle)
         states = [
@@ -381,9 +383,9 @@ class WorkCounter:
 
             return count
 
-        monkeypatch.setattr(prompt_module, "wrap_offsets", counting(prompt_module.wrap_offsets))
+        monkeypatch.setattr(wrap_module, "wrap_offsets", counting(wrap_module.wrap_offsets))
         monkeypatch.setattr(
-            prompt_module, "compute_wrap_offsets", counting(prompt_module.compute_wrap_offsets)
+            wrap_module, "compute_wrap_offsets", counting(wrap_module.compute_wrap_offsets)
         )
         monkeypatch.setattr(
             textual_wrapped, "compute_wrap_offsets", counting(textual_wrapped.compute_wrap_offsets)

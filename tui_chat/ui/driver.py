@@ -101,3 +101,9 @@ class SafeLinuxDriver(LinuxDriver):
             super().stop_application_mode()
         except (OSError, ValueError) as error:
             print(f"tui-chat: the terminal could not be restored ({error})", file=sys.stderr)
+
+
+def driver_class(default: type) -> type:
+    """Textual's driver for this platform (`default`); on Linux and macOS the one that
+    survives the terminal going away."""
+    return SafeLinuxDriver if default is LinuxDriver else default

@@ -8,12 +8,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 
 from tui_chat.bedrock import catalog
-from tui_chat.conversation import Message
+from tui_chat.bedrock.formats import estimate_tokens
+from tui_chat.conversation import Conversation, Message
 from tui_chat.sanitize import for_display
+
+if TYPE_CHECKING:
+    from tui_chat.bedrock.models import ModelEntry
 
 _PARAM_LABELS = {
     "effort": "effort",
@@ -231,4 +236,77 @@ def usage_words(totals: UsageTotals) -> str:
             saved = totals.saved
             shown = f"{saved:.4f}" if saved < 0.01 else f"{saved:.2f}"
             words += f" · cache saved ${shown}"
+    return words
+
+
+@dataclass
+class ContextMeter:
+    """The context meter under the prompt: the tokens before the draft (`base`, counted once
+    per change of the conversation), the line to show and the share of the window used."""
+
+    base: int
+    words: str
+    share: float
+
+
+def context_meter(conversation: Conversation, draft: str, base: int | None = None) -> ContextMeter:
+    """The conversation's input tokens for the next request (the last reply's own counts,
+    plus an estimate for what came since and for the draft) against the model's context
+    window, with a warning near the limit. `words` is empty for a model of unknown window."""
+    info = catalog.lookup(conversation.params.model)
+    if not info.context:
+        return ContextMeter(0, "", 0.0)
+    if base is None:
+        base = context_tokens(conversation, info)
+    used = base + estimate_tokens(draft, info)
+    share = used / info.context
+    words = f"context ≈{_short_count(used)} / {_short_count(info.context)}"
+    if share >= 1:
+        words += " · over the model's limit: start a new conversation (ctrl+n)"
+    elif share >= 0.8:
+        words += " · near the limit"
+    return ContextMeter(base, words, share)
+
+
+def context_tokens(conversation: Conversation, info: catalog.ModelInfo) -> int:
+    """The input tokens the conversation's history will take in the next request: the last
+    reply's own counts (its input, cached or not, and its output), plus an estimate for the
+    turns after it; or an estimate of everything when no reply has counts yet."""
+    messages = [m for m in conversation.messages if m.status != "streaming"]
+    base, after = 0, messages
+    for index in range(len(messages) - 1, -1, -1):
+        usage = messages[index].usage
+        if messages[index].role == "assistant" and usage.get("input_tokens") is not None:
+            counted = ("input_tokens", "cache_read_tokens", "cache_write_tokens", "output_tokens")
+            base = sum(int(usage.get(key, 0) or 0) for key in counted)
+            after = messages[index + 1 :]
+            break
+    else:
+        base = estimate_tokens(conversation.params.system, info)
+    return base + sum(estimate_tokens(m.content, info) for m in after)
+
+
+def _short_count(tokens: int) -> str:
+    if tokens >= 1_000_000:
+        return f"{tokens / 1_000_000:.3g}M"
+    if tokens >= 1000:
+        return f"{tokens / 1000:.1f}k".replace(".0k", "k")
+    return str(tokens)
+
+
+def lifecycle_line(info: catalog.ModelInfo, entry: ModelEntry | None = None) -> str:
+    """'Legacy: …' / 'End of life 2026-04-28: …' for the model, or '' while it is active.
+    The account's own lifecycle (from ListFoundationModels) wins over the catalogue's."""
+    status = entry.lifecycle if entry is not None and entry.lifecycle else info.status
+    if status == "active":
+        return ""
+    words = "End of life" if status == "eol" else "Legacy"
+    when = (entry.end_of_life if entry is not None else "") or (
+        info.eol.isoformat() if info.eol else ""
+    )
+    if when:
+        words += f" {when}" if status == "eol" else f" (ends {when})"
+    replacement = catalog.replacement(info.model_id)
+    if replacement:
+        words += f"; current: {catalog.display_name(replacement)}"
     return words

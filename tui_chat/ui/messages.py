@@ -1,5 +1,6 @@
-"""Messages the stream workers post to the app. Each carries the conversation and request ids
-so that anything from a cancelled or superseded request is recognised and dropped."""
+"""Messages posted up to the app: the stream workers' (each carries the conversation and request
+ids so that anything from a cancelled or superseded request is recognised and dropped), and a
+screen's request to copy text."""
 
 from __future__ import annotations
 
@@ -40,17 +41,28 @@ class StreamThinking(Message):
 
 
 class StreamEnded(Message):
-    """A reply ended: `stop` when it finished, `error` when it failed."""
+    """A reply ended: `outcome` (its Stop: reason and usage) when it finished, `error` when it
+    failed. (Not `stop`: that is Message.stop(), which ends a message's bubbling.)"""
 
     def __init__(
         self,
         conversation_id: str,
         request_id: int,
-        stop: Stop | None = None,
+        outcome: Stop | None = None,
         error: BedrockError | None = None,
     ) -> None:
         super().__init__()
         self.conversation_id = conversation_id
         self.request_id = request_id
-        self.stop = stop
+        self.outcome = outcome
         self.error = error
+
+
+class CopyText(Message):
+    """Copy `text` to the clipboard; the app says how it was copied (tmux's buffer, OSC 52)
+    or that it could not be. `what` names it in that message ("the JSON body")."""
+
+    def __init__(self, text: str, what: str) -> None:
+        super().__init__()
+        self.text = text
+        self.what = what

@@ -3,14 +3,15 @@ streaming side by side (stacked below 120 columns), each with its metrics and th
 that differ highlighted. The user keeps one as the conversation's reply; the others become
 its alternatives.
 
-The screen owns only what it shows; the app sends the requests and saves (it posts the
-replies' text here through `append` and `finish`).
+The screen runs its own replies through the reply core (tui_chat/reply.py, started by the
+app's `Streams`, their progress posted here) and posts `Sent` when the prompt goes out and
+`Kept` with the replies and the one kept; the app adds them to the conversation and saves.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual.binding import Binding
@@ -21,11 +22,18 @@ from textual.widgets import Button, Footer, Input, Static
 
 from tui_chat.bedrock import catalog
 from tui_chat.bedrock.catalog import model_change_notes
-from tui_chat.conversation import Message
+from tui_chat.conversation import Conversation, Message
 from tui_chat.params import ParamError, Params, apply_overrides
+from tui_chat.reply import Reply, prepare_request
 from tui_chat.sanitize import for_display
 from tui_chat.ui.format import describe_reply, differing, model_name, params_text
+from tui_chat.ui.messages import StreamEnded, StreamText, StreamThinking
+from tui_chat.ui.widgets.keys import OrderedInput
 from tui_chat.ui.widgets.message_view import DEFAULT_CODE, CodeStyle, ReplyBody
+
+if TYPE_CHECKING:
+    from tui_chat.learned import LearnedRules
+    from tui_chat.ui.streams import Streams
 
 LETTERS = "ABC"
 STACK_BELOW = 120
@@ -118,23 +126,35 @@ class CompareScreen(Screen[None]):
     """
 
     @dataclass
-    class SendRequested(TextualMessage):
-        prompt: str
-        configs: list[Params]
+    class Sent(TextualMessage):
+        """The prompt went out to every column: the app adds it to the conversation."""
+
+        user: Message
 
     @dataclass
-    class Keep(TextualMessage):
-        index: int
+    class Kept(TextualMessage):
+        """Compare mode ends: `replies` as they stand, `index` the one kept (None: none)."""
 
-    class Leave(TextualMessage):
-        pass
+        replies: list[Message]
+        index: int | None
 
-    def __init__(self, base: Params, prompt: str = "", code_style: CodeStyle = DEFAULT_CODE):
+    def __init__(
+        self,
+        conversation: Conversation,
+        streams: Streams,
+        learned: LearnedRules | None = None,
+        prompt: str = "",
+        code_style: CodeStyle = DEFAULT_CODE,
+    ):
         super().__init__()
-        self.base = base
+        self.conversation = conversation
+        self.streams = streams
+        self.learned = learned
+        self.base = conversation.params
         self.prompt = prompt
         self.code_style = code_style
         self.columns: list[Column] = []
+        self.replies: list[Reply] = []
         self.sent = False
 
     def compose(self):
@@ -155,9 +175,11 @@ class CompareScreen(Screen[None]):
             for index, default in enumerate(defaults):
                 with Horizontal(classes="row"):
                     yield Static(LETTERS[index], classes="letter")
-                    yield Input(default, id=f"config-{index}", compact=True)
+                    yield OrderedInput(default, id=f"config-{index}", compact=True)
             yield Static("", id="problem")
-        yield Input(self.prompt, id="compare-prompt", placeholder="the prompt for every column")
+        yield OrderedInput(
+            self.prompt, id="compare-prompt", placeholder="the prompt for every column"
+        )
         yield Static("", id="sent-prompt")
         yield Container(id="columns")
         yield Footer()
@@ -195,7 +217,7 @@ class CompareScreen(Screen[None]):
                 ) from None
         return out
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
+    async def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         if self.sent:
             return
@@ -203,16 +225,32 @@ class CompareScreen(Screen[None]):
         if not prompt.strip():
             self.query_one("#compare-prompt").focus()
             return
+        user = Message(role="user", content=prompt)
+        sending = [*self.conversation.messages, user]
         try:
-            configs = self.configs()
+            prepared = [prepare_request(sending, params, self.learned) for params in self.configs()]
         except ParamError as error:
-            self.query_one("#problem", Static).update(Text(str(error)))
+            self.query_one("#problem", Static).update(Text(f"Not sent: {error}"))
             return
         self.query_one("#problem", Static).update("")
-        self.post_message(self.SendRequested(prompt, configs))
+        self.replies = [
+            Reply(
+                self.conversation,
+                request,
+                request_id=self.streams.next_id(),
+                placed=False,  # the conversation's reply only once kept
+                checkpoints=False,
+                learned=self.learned,
+            )
+            for request in prepared
+        ]
+        self.post_message(self.Sent(user))
+        await self.start([reply.message for reply in self.replies])
+        for reply in self.replies:
+            self.streams.start(reply, self)
 
     async def start(self, messages: list[Message]) -> None:
-        """The app has sent the requests: one column per (still empty) reply."""
+        """The requests went out: one column per (still empty) reply."""
         self.sent = True
         for widget in self.query("#setup Input, #compare-prompt"):
             widget.disabled = True
@@ -226,6 +264,44 @@ class CompareScreen(Screen[None]):
         await container.mount_all(self.columns)
         for column in self.columns:
             column.show_head(messages)
+
+    def _column(self, event: StreamText | StreamThinking | StreamEnded) -> int | None:
+        """The column a stream message is for (None: not one of this screen's, or stale)."""
+        event.stop()
+        reply = self.streams.current(event.conversation_id, event.request_id)
+        if reply is None or reply not in self.replies:
+            return None
+        return self.replies.index(reply)
+
+    def on_stream_text(self, event: StreamText) -> None:
+        index = self._column(event)
+        if index is not None:
+            self.replies[index].add_text(event.text)
+            self.append(index, event.text)
+
+    def on_stream_thinking(self, event: StreamThinking) -> None:
+        index = self._column(event)
+        if index is not None:
+            self.replies[index].add_thinking(event.text, event.signature, event.redacted)
+            self.thinking(index)
+
+    def on_stream_ended(self, event: StreamEnded) -> None:
+        index = self._column(event)
+        if index is not None:
+            reply = self.replies[index]
+            reply.end(event.outcome, event.error)
+            self.streams.done(reply)
+            self.finish(index)
+
+    def stop(self, status: str = "cancelled") -> tuple[list[Message], int | None]:
+        """Stop the replies still streaming (keeping what arrived as `status`): every reply,
+        and the first that holds anything (None when none does or nothing was sent)."""
+        for reply in self.replies:
+            if reply.message.status == "streaming":
+                self.streams.cancel(reply, status)
+        messages = [reply.message for reply in self.replies]
+        with_text = [n for n, message in enumerate(messages) if message.content]
+        return messages, (with_text[0] if with_text else None)
 
     def append(self, index: int, text: str) -> None:
         column = self.columns[index]
@@ -257,7 +333,10 @@ class CompareScreen(Screen[None]):
     def action_keep(self, index: int) -> None:
         if self.sent and index < len(self.columns) and self.columns[index].done:
             self.columns[index].add_class("-kept")
-            self.post_message(self.Keep(index))
+            replies, _first = self.stop()
+            self.post_message(self.Kept(replies, index))
 
     def action_leave(self) -> None:
-        self.post_message(self.Leave())
+        """Back to the conversation; once sent, the first reply with text is kept."""
+        replies, first = self.stop()
+        self.post_message(self.Kept(replies, first if self.sent else None))

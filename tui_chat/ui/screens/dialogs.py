@@ -14,6 +14,7 @@ from textual.widgets.option_list import Option
 from tui_chat.bedrock import catalog
 from tui_chat.bedrock.models import ModelEntry
 from tui_chat.sanitize import for_display
+from tui_chat.ui.widgets.keys import OrderedInput
 
 _CSS = """
 {name} {{ align: center middle; }}
@@ -47,7 +48,7 @@ class AskText(ModalScreen[str | None]):
     def compose(self):
         with Vertical():
             yield Static(Text(self.question), classes="question")
-            yield Input(self.value, placeholder=self.placeholder, id="answer")
+            yield OrderedInput(self.value, placeholder=self.placeholder, id="answer")
             yield Static(Text("Enter to accept · Escape to cancel", style="dim"))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
@@ -222,7 +223,7 @@ class UnsavedDialog(ModalScreen[tuple[str, str] | None]):
                 ),
                 classes="question",
             )
-            yield Input(self.folder, id="folder")
+            yield OrderedInput(self.folder, id="folder")
             with Horizontal():
                 yield Button("Write there", id="folder-button", variant="primary")
                 yield Button("Print on exit", id="stdout")

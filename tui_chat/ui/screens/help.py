@@ -1,4 +1,5 @@
-"""The help screen: every key, how to copy over SSH, and where things are kept."""
+"""The help screen: every key (from the table of commands, ui/commands.py), how to copy over
+SSH, and where things are kept."""
 
 from __future__ import annotations
 
@@ -11,33 +12,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-KEYS: list[tuple[str, str]] = [
-    ("Enter", "send the prompt"),
-    ("ctrl+j / shift+enter", "new line in the prompt"),
-    ("Up / Down", "earlier prompts (in an empty prompt)"),
-    ("Escape", "cancel the streaming reply"),
-    ("ctrl+n", "new conversation"),
-    ("ctrl+r", "retry a failed reply / regenerate the last one"),
-    ("ctrl+o (ctrl+b)", "show or hide the parameter sidebar"),
-    ("ctrl+l", "show or hide the conversation list"),
-    ("ctrl+f", "filter conversations"),
-    ("ctrl+y", "copy the last reply, or the focused message (OSC 52; works over SSH)"),
-    ("shift+Tab from the prompt", "focus a message: Up/Down move, y copies it, c copies code"),
-    ("e on a focused prompt", "edit and resend it, in a copy of the conversation up to it"),
-    ("Delete on a focused message", "delete it, after asking"),
-    ("ctrl+t", "continue a reply that stopped at max tokens"),
-    ("ctrl+g", "show or hide the thinking of the last reply (t on a focused reply)"),
-    ("alt+left / alt+right", "previous / next alternative reply ([ ] on a focused reply)"),
-    ("F3", "compare two or three configurations side by side"),
-    ("F5", "reset the parameters to the defaults (ctrl+n keeps the open conversation's)"),
-    ("ctrl+p", "command palette: every action, themes, presets, show request…"),
-    ("Tab / shift+Tab", "move between panes and sidebar fields"),
-    ("F1", "this help"),
-    ("F2", "rename the conversation"),
-    ("Delete (in the list)", "delete a conversation, after asking"),
-    ("ctrl+q", "quit (a streaming reply is saved)"),
-    ("ctrl+z / ctrl+shift+z", "undo / redo in the prompt"),
-]
+from tui_chat.ui import commands
 
 NOTES = (
     "Copying over SSH: ctrl+y sends the text to your terminal's clipboard with OSC 52, which "
@@ -84,7 +59,7 @@ class HelpScreen(ModalScreen[None]):
         table = Table.grid(padding=(0, 2))
         table.add_column(style="bold", no_wrap=True)
         table.add_column()
-        for key, what in KEYS:
+        for key, what in commands.help_lines():
             table.add_row(key, what)
         with VerticalScroll():
             yield Static(Text("tui-chat — keys", style="bold"))

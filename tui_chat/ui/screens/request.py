@@ -11,6 +11,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Static, TextArea
 
 from tui_chat.bedrock.formats import Prepared, boto3_snippet, request_json
+from tui_chat.ui.messages import CopyText
 
 
 class RequestScreen(ModalScreen[None]):
@@ -56,4 +57,4 @@ class RequestScreen(ModalScreen[None]):
         text = self.json if what == "json" else self.python
         label = "the JSON body" if what == "json" else "the Python code"
         # The app says how it was copied (tmux's buffer, OSC 52...), or that it was not.
-        self.app.copy_to_clipboard(text, announce=label)
+        self.post_message(CopyText(text, label))

@@ -6,18 +6,23 @@ markup), so a title like `[@click=app.quit]` is just shown.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import ClassVar
 
 from rich.text import Text
+from textual import on, work
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
-from textual.widgets import OptionList
+from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option
+from textual.worker import get_current_worker
 
 from tui_chat.sanitize import for_display
+from tui_chat.store import SUFFIX
 from tui_chat.ui.format import relative_time
 from tui_chat.ui.widgets.keys import OrderedInput
 
@@ -40,6 +45,7 @@ class Entry:
 PAGE = 100
 MORE_ID = "+more"
 EMPTY_ID = "+empty"
+EPOCH = datetime.fromtimestamp(0, UTC)
 
 
 def _one_line(text: str, width: int = 80) -> str:
@@ -85,6 +91,15 @@ class ConversationList(OptionList):
     def upsert(self, entry: Entry) -> None:
         self.entries[entry.id] = entry
         self.rebuild()
+
+    def show_problems(self, problems: list[tuple[str, str]]) -> None:
+        """Show each unreadable file (by name, with why) as a marked row that cannot be
+        opened, in place of the conversation it would have been."""
+        for name, problem in problems:
+            self.entries.pop(name.removesuffix(SUFFIX), None)
+            self.entries[f"!{name}"] = Entry(f"!{name}", name, EPOCH, 0, problem=problem)
+        if problems:
+            self.rebuild()
 
     def remove_entry(self, conversation_id: str) -> None:
         self.entries.pop(conversation_id, None)
@@ -170,16 +185,15 @@ class ConversationList(OptionList):
                 return index
         return None
 
-    def open_first(self) -> bool:
-        """Open the first match (the filter's Enter); False when there is none."""
+    def first_match(self) -> str | None:
+        """Move the cursor to the first match (the filter's Enter) and give its id; None when
+        there is none. The pane posts `Opened` itself: a message its parent made and posted
+        here would stop at that parent (Textual's rule for a message from a parent)."""
         index = self.first_row()
         if index is None:
-            return False
+            return None
         self.highlighted = index
-        option = self.get_option_at_index(index)
-        if option.id:
-            self.post_message(self.Opened(option.id))
-        return True
+        return self.get_option_at_index(index).id
 
     def select_current(self, conversation_id: str, move: bool = True) -> None:
         """Mark the open conversation; `move` the cursor to it too (not while the user is
@@ -206,7 +220,9 @@ class ConversationList(OptionList):
 
 
 class ConversationPane(Vertical):
-    """The filter input (`#filter`) above the list."""
+    """The filter input (`#filter`) above the list; it owns the filter and its search.
+    Titles match at once; matches inside messages follow from `search` (a function from the
+    text to the ids of the conversations holding it) in a background thread."""
 
     DEFAULT_CSS = """
     ConversationPane { height: 1fr; }
@@ -214,6 +230,62 @@ class ConversationPane(Vertical):
     ConversationPane.-filtering > #filter { display: block; }
     """
 
+    #: Seconds of typing on that replace a search before it starts.
+    SEARCH_DELAY = 0.12
+
+    def __init__(self, search: Callable[[str], Iterable[str]] | None = None, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.search = search
+
     def compose(self):
         yield OrderedInput(placeholder="filter conversations", id="filter", compact=True)
         yield ConversationList(id="conversations")
+
+    @property
+    def filtering(self) -> bool:
+        return self.has_class("-filtering")
+
+    def open_filter(self) -> None:
+        self.add_class("-filtering")
+        self.query_one("#filter", Input).focus()
+
+    def close_filter(self) -> None:
+        self.remove_class("-filtering")
+        self.query_one("#filter", Input).value = ""
+
+    @on(Input.Changed, "#filter")
+    def _on_filter(self, event: Input.Changed) -> None:
+        event.stop()
+        listing = self.query_one(ConversationList)
+        listing.filter_text = event.value
+        listing.filter_ids = None
+        listing.rebuild()
+        if event.value.strip() and self.search is not None:
+            self._search_content(event.value)
+
+    @work(thread=True, exclusive=True, group="search", exit_on_error=False)
+    def _search_content(self, text: str) -> None:
+        time.sleep(self.SEARCH_DELAY)
+        if get_current_worker().is_cancelled or self.search is None:
+            return
+        matches = set(self.search(text))
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._show_matches, text, matches)
+
+    def _show_matches(self, text: str, matches: set[str]) -> None:
+        listing = self.query_one(ConversationList)
+        if listing.filter_text == text and listing.filter_ids != matches:
+            listing.filter_ids = matches
+            listing.rebuild()
+
+    @on(Input.Submitted, "#filter")
+    def _on_filter_submitted(self, event: Input.Submitted) -> None:
+        """Enter in the filter opens the first match (and the list keeps its cursor there)."""
+        event.stop()
+        listing = self.query_one(ConversationList)
+        listing.focus()
+        found = listing.first_match()
+        if found:
+            self.post_message(ConversationList.Opened(found))
+        else:
+            self.notify("No conversation matches the filter.", markup=False)

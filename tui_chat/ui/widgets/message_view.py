@@ -1,11 +1,10 @@
 """MessageView: the conversation's turns, with the streaming reply growing at the bottom.
 
 User turns are plain text; assistant turns are Markdown rendered in chunks of whole blocks
-(see ui/markdown.py), a quiet line saying how the reply ended, and an error block when it
-failed. Long conversations mount only their last turns and load earlier ones as the user
-scrolls up. All text shown here has been through sanitize.for_display, and none of it is ever
-parsed as markup.
-"""
+(`ReplyBody`, ui/widgets/reply_body.py, which the compare screen imports from here too), a
+quiet line saying how the reply ended, and an error block when it failed. Long conversations
+mount only their last turns and load earlier ones as the user scrolls up. All text shown here
+has been through sanitize.for_display, and none of it is ever parsed as markup."""
 
 from __future__ import annotations
 
@@ -23,208 +22,11 @@ from textual.widgets import Static
 from tui_chat.conversation import Message
 from tui_chat.sanitize import for_display
 from tui_chat.ui.format import describe_reply, error_text, model_name
-from tui_chat.ui.markdown import Chunker, RenderedOnce, chat_markdown, split_chunks
+from tui_chat.ui.widgets.reply_body import DEFAULT_CODE, STREAM_FPS, CodeStyle, ReplyBody
 
 #: How many turns are mounted at first, and how many more each time the top is reached.
 INITIAL_TURNS = 24
 MORE_TURNS = 24
-#: Repaints of a streaming reply per second (the stream itself is never slowed down).
-STREAM_FPS = 8.0
-#: ... and while the user is typing (a key in the last TYPING_GRACE seconds): keys go first.
-TYPING_FPS = 3.0
-TYPING_GRACE = 0.5
-#: ... and after a flush of at least BURST_CHARS (a very fast stream, or one catching up).
-BURST_FPS = 3.0
-BURST_CHARS = 2000
-#: A streaming reply's height grows in steps of this many lines (or a fifth of the screen).
-TAIL_STEP = 4
-
-CodeStyle = tuple[str, str]  # (Pygments theme, background colour)
-DEFAULT_CODE: CodeStyle = ("monokai", "default")
-
-
-class MarkdownChunk(Static):
-    """Part of a reply. Until it is first drawn its height is estimated from its text, so the
-    chunks of a long reply that scroll by unseen are never parsed or rendered; once drawn, its
-    real height replaces the estimate."""
-
-    def __init__(self, content, *, lazy: bool = True, **kwargs) -> None:
-        super().__init__(content, **kwargs)
-        self._source = content
-        self._lazy = lazy  # the live chunk, redrawn as text arrives, is always measured
-        self._estimated: int | None = None
-
-    def update(self, content="", *, layout: bool = True) -> None:
-        self._source = content
-        self._estimated = None
-        super().update(content, layout=layout)
-
-    def get_content_height(self, container, viewport, width: int) -> int:
-        source = self._source
-        if self._lazy and isinstance(source, RenderedOnce) and source.rendered_width() is None:
-            self._estimated = source.estimate_height(width)
-            return self._estimated
-        return super().get_content_height(container, viewport, width)
-
-    def render_lines(self, crop):
-        lines = super().render_lines(crop)
-        if self._estimated is not None:
-            estimated, self._estimated = self._estimated, None
-            source = self._source
-            if isinstance(source, RenderedOnce) and source.rendered_height() != estimated:
-                self._content_height_cache = (None, 0)
-                self.call_later(self.refresh, layout=True)
-        return lines
-
-
-class ReplyBody(Vertical):
-    """A reply's Markdown, cheap to grow a token at a time.
-
-    Settled chunks (whole blocks, about CHUNK_CHARS each) are rendered once, when first seen.
-    While streaming, `_open` holds the whole blocks of the chunk still filling and `_live` the
-    block still being written; only `_live` is redrawn as text arrives, at most STREAM_FPS
-    times a second, and the reply's height grows in steps of TAIL_STEP lines, so most redraws
-    change a few lines in place instead of moving (and so repainting) the whole pane.
-    """
-
-    DEFAULT_CSS = """
-    ReplyBody { height: auto; }
-    ReplyBody > .chunk { height: auto; margin-bottom: 1; }
-    ReplyBody > .chunk.-last { margin-bottom: 0; }
-    """
-
-    def __init__(self, text: str = "", code_style: CodeStyle = DEFAULT_CODE, streaming=False):
-        super().__init__()
-        self.code_style = code_style
-        self.streaming = streaming
-        self._chunker = Chunker()
-        self._pending = ""
-        self._carry_cr = False
-        self._last_render = 0.0
-        self._interval = 1.0 / STREAM_FPS
-        self._timer = None
-        self._open: MarkdownChunk | None = None
-        self._live: MarkdownChunk | None = None
-        self._tail_height = -1  # lines `_live` took when last laid out
-        self._initial = for_display(text)
-
-    def compose(self):
-        if self.streaming:
-            self._chunker.feed(self._initial)
-            for chunk in self._chunker.chunks:
-                yield self._chunk_widget(chunk)
-            self._open = self._chunk_widget(self._chunker.open, live=True)
-            self._live = self._chunk_widget(self._chunker.tail, last=True, live=True)
-            self._show_open()
-            yield self._open
-            yield self._live
-        else:
-            chunks = split_chunks(self._initial) or [""]
-            for n, chunk in enumerate(chunks):
-                yield self._chunk_widget(chunk, last=n == len(chunks) - 1)
-
-    def _chunk_widget(self, text: str, last: bool = False, live: bool = False) -> MarkdownChunk:
-        widget = MarkdownChunk(self._render_markdown(text), lazy=not live, classes="chunk")
-        widget.set_class(last, "-last")
-        return widget
-
-    def _render_markdown(self, text: str):
-        if not text.strip():
-            return Text("")
-        code_theme, code_background = self.code_style
-        return RenderedOnce(lambda: chat_markdown(text, code_theme, code_background), text)
-
-    def append(self, text: str) -> None:
-        """Queue text from the model; it is shown on the next throttled repaint."""
-        if self._carry_cr:
-            text = "\r" + text
-            self._carry_cr = False
-        if text.endswith("\r"):
-            text, self._carry_cr = text[:-1], True
-        self._pending += for_display(text)
-        if self._timer is None:
-            now = time.monotonic()
-            interval = self._interval
-            if now - getattr(self.app, "last_typed", 0.0) < TYPING_GRACE:
-                interval = max(interval, 1.0 / TYPING_FPS)
-            delay = max(0.01, self._last_render + interval - now)
-            self._timer = self.set_timer(delay, self.flush)
-
-    def flush(self) -> None:
-        """Show everything queued so far."""
-        self._timer = None
-        if self._carry_cr:
-            self._pending += for_display("\r")
-            self._carry_cr = False
-        if not self._pending or self._live is None or self._open is None:
-            return
-        pending, self._pending = self._pending, ""
-        # A burst (text arriving faster than anyone reads) is drawn less often, leaving the
-        # time to receiving it.
-        self._interval = 1.0 / (BURST_FPS if len(pending) >= BURST_CHARS else STREAM_FPS)
-        before = len(self._chunker.chunks)
-        _closed, blocks_done = self._chunker.feed(pending)
-        new_chunks = self._chunker.chunks[before:]
-        if new_chunks:
-            self.mount_all([self._chunk_widget(c) for c in new_chunks], before=self._open)
-        if blocks_done:
-            self._open.update(self._render_markdown(self._chunker.open))
-            self._show_open()
-        self._show_tail(moved=blocks_done)
-        self._last_render = time.monotonic()
-
-    def _show_open(self) -> None:
-        assert self._open is not None
-        shown = bool(self._chunker.open.strip())
-        if self._open.display != shown:
-            self._open.display = shown
-        self._open.set_class(not self._chunker.tail.strip(), "-last")
-
-    def _show_tail(self, moved: bool) -> None:
-        """Redraw the block being written: in place when its height is unchanged."""
-        assert self._live is not None
-        tail = self._chunker.tail
-        renderable = self._render_markdown(tail)
-        shown = bool(tail.strip())
-        if self._live.display != shown:  # setting it, even unchanged, asks for a layout
-            self._live.display = shown
-        if self._open is not None:
-            self._open.set_class(not shown, "-last")
-        width = self._live.content_region.width or self.content_region.width
-        height = self._measure(renderable, width) if width else -1
-        if moved or height != self._tail_height or height < 0:
-            self._tail_height = height
-            self._live.update(renderable)
-        else:
-            self._live.update(renderable, layout=False)
-
-    def get_content_height(self, container, viewport, width: int) -> int:
-        """While streaming, the reply's height grows in steps of a few lines: a new line
-        of text then changes only the lines around it, instead of scrolling (and so
-        repainting) the whole pane for every line."""
-        height = super().get_content_height(container, viewport, width)
-        if self.streaming and self._live is not None:
-            step = max(TAIL_STEP, viewport.height // 5)
-            return -(-height // step) * step
-        return height
-
-    def _measure(self, renderable, width: int) -> int:
-        console = self.app.console
-        return len(console.render_lines(renderable, console.options.update_width(width)))
-
-    def finish(self) -> None:
-        self.flush()
-        if self._live is None or self._open is None:  # never composed: compose shows it all
-            self._initial += self._pending
-            self._pending = ""
-        else:
-            # The same layout as the reply loaded from disk: the tail joins the open chunk.
-            self._open.update(self._render_markdown(self._chunker.open + self._chunker.tail))
-            self._open.display = True
-            self._open.set_class(True, "-last")
-            self._live.display = False
-        self.streaming = False
-        self.refresh(layout=True)  # to its exact height
 
 
 class ThinkingBlock(Static):
@@ -534,6 +336,25 @@ class MessageView(VerticalScroll, can_focus=True):
         if turns:
             await turns[-1].remove()
         return await self.add_turn(message, streaming=streaming)
+
+    async def remove_last_reply(self) -> None:
+        """Remove the last reply's turn (it is being regenerated)."""
+        for turn in list(self.query(AssistantTurn))[-1:]:
+            await turn.remove()
+
+    def toggle_thinking(self, focused: Widget | None) -> bool:
+        """Show or hide the thinking of the `focused` reply, or of the last reply that has
+        some; False when there is none to show."""
+        turn = focused if isinstance(focused, AssistantTurn) else None
+        if turn is None:
+            turns = list(self.query(AssistantTurn))
+            turn = next((t for t in reversed(turns) if t.message.thinking), None)
+        if turn is None or not turn.message.thinking:
+            return False
+        turn.thinking.toggle()
+        if turn.thinking.expanded:
+            self.call_after_refresh(turn.thinking.scroll_visible, top=True, animate=False)
+        return True
 
     def watch_scroll_y(self, old: float, new: float) -> None:
         super().watch_scroll_y(old, new)

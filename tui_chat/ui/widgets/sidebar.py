@@ -35,6 +35,7 @@ from tui_chat.params import (
     format_stop_sequences,
     parse_value,
 )
+from tui_chat.ui.format import lifecycle_line
 from tui_chat.ui.widgets.keys import OrderedInput
 
 NUMERIC = ("max_tokens_to_sample", "temperature", "top_p", "top_k")
@@ -139,6 +140,12 @@ class ParamSidebar(VerticalScroll):
         ordered = list(dict.fromkeys([*streaming, *self._suggestions]))
         self.query_one("#model", Input).suggester = SuggestFromList(ordered, case_sensitive=False)
         self._refresh_hints()
+
+    def focus_first(self) -> None:
+        """Focus the first field the model takes (temperature, else effort, else max tokens)."""
+        fields = ("#temperature", "#effort", "#max_tokens_to_sample")
+        first = next(f for f in fields if self.query_one(f).focusable or f == fields[-1])
+        self.query_one(first).focus()
 
     def set_refused(self, refused: dict[str, str]) -> None:
         """Mark what Bedrock refused for the current model (rule -> reason)."""
@@ -485,21 +492,3 @@ class ParamSidebar(VerticalScroll):
         else:
             words = f"{name} has no prompt cache"
         self.query_one("#hint-cache", Static).update(Text(words, style="dim"))
-
-
-def lifecycle_line(info: catalog.ModelInfo, entry: ModelEntry | None = None) -> str:
-    """'Legacy: …' / 'End of life 2026-04-28: …' for the model, or '' while it is active.
-    The account's own lifecycle (from ListFoundationModels) wins over the catalogue's."""
-    status = entry.lifecycle if entry is not None and entry.lifecycle else info.status
-    if status == "active":
-        return ""
-    words = "End of life" if status == "eol" else "Legacy"
-    when = (entry.end_of_life if entry is not None else "") or (
-        info.eol.isoformat() if info.eol else ""
-    )
-    if when:
-        words += f" {when}" if status == "eol" else f" (ends {when})"
-    replacement = catalog.replacement(info.model_id)
-    if replacement:
-        words += f"; current: {catalog.display_name(replacement)}"
-    return words
