@@ -27,7 +27,7 @@ import pytest
 from tests.cli_result import Result, read_terminal
 from tui_chat.bedrock import catalog
 from tui_chat.bedrock.errors import BedrockError
-from tui_chat.cli import _TerminalMarkdown
+from tui_chat.cli.terminal_markdown import TerminalMarkdown as _TerminalMarkdown
 from tui_chat.conversation import Conversation, Message
 from tui_chat.demo import DEMO_REGION
 from tui_chat.emulator import Fault
@@ -1001,7 +1001,7 @@ def test_debug_log_has_requests_but_no_secrets_or_prompts(cli, tmp_path):
     assert stat.S_IMODE(cli.log_file.stat().st_mode) == 0o600
     assert stat.S_IMODE(cli.log_file.parent.stat().st_mode) == 0o700
     requests = [
-        line for line in log.splitlines() if "tui_chat.cli [" in line and " request " in line
+        line for line in log.splitlines() if "tui_chat.reply [" in line and " request " in line
     ]
     assert len(requests) == 3, log
     assert f"model={CLAUDE}" in requests[0]
