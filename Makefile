@@ -21,11 +21,13 @@ test: $(STAMP)
 	bash tests/ensure_tmux.sh
 	$(BIN)/ruff check tui_chat tests benchmarks
 	$(BIN)/ruff format --check tui_chat tests benchmarks
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check tui_chat tests benchmarks
 	$(BIN)/ruff format --check tui_chat tests benchmarks
+	$(BIN)/lint-imports --no-cache
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
