@@ -53,7 +53,8 @@ class Paths:
 
 
 def default_paths(env: Mapping[str, str] | None = None) -> Paths:
-    """Paths (docs/ARCHITECTURE.md, "Files"); TUI_CHAT_CONFIG and TUI_CHAT_SESSIONS_DIR override two of them."""
+    """Paths (docs/ARCHITECTURE.md, "Files"); TUI_CHAT_CONFIG and TUI_CHAT_SESSIONS_DIR
+    override two of them."""
     env = os.environ if env is None else env
     config_dir = Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
     data_dir = Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
