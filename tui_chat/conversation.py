@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from tui_chat.attachments import Attachment
 from tui_chat.params import Params
 
 SCHEMA = 1
@@ -61,6 +62,8 @@ class Message:
     alternatives: list[Message] = field(default_factory=list)
     #: Where this reply sits among its replies in display order (None: after the others).
     chosen: int | None = None
+    #: Files attached to a prompt (their bytes are kept beside the session file).
+    attachments: list[Attachment] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

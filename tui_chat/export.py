@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from pathlib import Path
 
 from tui_chat.conversation import Conversation, Message
 from tui_chat.params import format_stop_sequences
@@ -216,8 +217,10 @@ def _assistant(
     return out
 
 
-def to_markdown(conversation: Conversation) -> str:
-    """The whole conversation as one Markdown document ending in a newline."""
+def to_markdown(conversation: Conversation, files_dir: Path | None = None) -> str:
+    """The whole conversation as one Markdown document ending in a newline; each attached
+    file is listed with its stored copy's path (in `files_dir`, the conversation's folder of
+    attached files)."""
     model = conversation.params.model
     blocks: list[list[str]] = []
     blocks.append([f"# {_one_line(conversation.title) or 'Untitled conversation'}"])
@@ -233,6 +236,8 @@ def to_markdown(conversation: Conversation) -> str:
     for message in conversation.messages:
         if message.role == "user":
             blocks.append(["## You", "", _body(message.content, "*(empty)*")])
+            if message.attachments:
+                blocks.append(_attachments(message, files_dir))
             continue
         replies = message.replies()
         shown = message.chosen_index()
@@ -249,6 +254,14 @@ def to_markdown(conversation: Conversation) -> str:
             heading = f"### Alternative: reply {number} of {len(replies)}"
             blocks.append(_assistant(reply, heading, model, _system(other, system)))
     return "\n\n".join("\n".join(block) for block in blocks) + "\n"
+
+
+def _attachments(message: Message, files_dir: Path | None) -> list[str]:
+    lines = ["Attached:"]
+    for attachment in message.attachments:
+        where = files_dir / attachment.stored_name if files_dir else attachment.stored_name
+        lines.append(f"- {_escape_inline(attachment.describe())}: {_code_span(str(where))}")
+    return lines
 
 
 __all__ = ["iso_utc", "open_fence", "to_markdown"]

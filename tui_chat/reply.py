@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from tui_chat.bedrock.engine import Engine
     from tui_chat.bedrock.errors import BedrockError
     from tui_chat.bedrock.events import Stop
-    from tui_chat.bedrock.formats import Prepared
+    from tui_chat.bedrock.formats import Loader, Prepared
     from tui_chat.config import Settings
     from tui_chat.learned import LearnedRules
 
@@ -71,14 +71,16 @@ def prepare_request(
     params: Any,
     learned: LearnedRules | None = None,
     continuing: bool = False,
+    load: Loader | None = None,
 ) -> Prepared:
     """The request for `params.model` from the turns that are not still streaming, leaving
-    out what Bedrock refused for that model before. Raises ParamError for a bad value."""
+    out what Bedrock refused for that model before; attachments are read with `load` (their
+    stored bytes). Raises ParamError for a bad value (AttachmentError for a file)."""
     from tui_chat.bedrock.formats import prepare
 
     refused = learned.for_model(params.model) if learned is not None else {}
     sending = [m for m in messages if m.status != "streaming"]
-    return prepare(sending, params, refused=refused, continuing=continuing)
+    return prepare(sending, params, refused=refused, continuing=continuing, load=load)
 
 
 class Reply:

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from tui_chat import files
 from tui_chat.conversation import Conversation, Message
 from tui_chat.params import Params
+from tui_chat.attachments import Attachment
 from tui_chat.store import SessionStore, StoreError, index, reading, schema
 from tui_chat.store import cache as parsed_copies
 
@@ -109,6 +110,7 @@ def test_every_key_written_is_declared_in_the_schema(store):
     reply.error = {"kind": "throttled", "message": "slow down"}
     reply.alternatives = [Message(role="assistant", content="other", usage={"output_tokens": 1})]
     reply.chosen = 0
+    conversation.messages[0].attachments = [Attachment("a.png", "image/png", 3, "0" * 64)]
     store.save(conversation)
     data = schema.conversation_to_dict(conversation)  # what is written, in its order
 
@@ -119,7 +121,8 @@ def test_every_key_written_is_declared_in_the_schema(store):
     in_order(data, schema.TOP_KEYS)
     assert set(data["params"]) == set(schema.PARAMS_KEYS)
     written = data["messages"][1]
-    assert set(written) == set(schema.MESSAGE_KEYS)
+    assert set(written) | set(data["messages"][0]) == set(schema.MESSAGE_KEYS)
+    assert list(data["messages"][0]["attachments"][0]) == list(schema.ATTACHMENT_KEYS)
     for message in [*data["messages"], *written["alternatives"]]:
         in_order(message, schema.MESSAGE_KEYS)
     for block in written["thinking"]:

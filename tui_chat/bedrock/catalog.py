@@ -82,6 +82,9 @@ class ModelInfo:
     prefill: bool = True
     cache_min_tokens: int = 0
     tokenizer: float = 1.0
+    #: Whether the model reads images, and documents (PDF, DOCX...), in a user turn.
+    images: bool = False
+    documents: bool = False
     # The model's own defaults: a parameter equal to its default is not sent.
     defaults: Mapping[str, float | int] = field(default_factory=dict)
     price_in: float | None = None
@@ -142,6 +145,8 @@ _RULE_KEYS = {
     "prefill": "prefill",
     "cache_min_tokens": "cache_min_tokens",
     "tokenizer": "tokenizer",
+    "images": "images",
+    "documents": "documents",
 }
 
 

@@ -22,10 +22,20 @@ from __future__ import annotations
 import base64
 import json
 import math
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from tui_chat.attachments import (
+    DOCUMENT,
+    IMAGE,
+    TEXT,
+    Attachment,
+    AttachmentError,
+    check_request,
+    fenced,
+    size_words,
+)
 from tui_chat.bedrock import catalog
 from tui_chat.bedrock.errors import BedrockError, from_code
 from tui_chat.bedrock.events import RedactedThinking, TextDelta, ThinkingDelta, ThinkingSignature
@@ -53,6 +63,10 @@ CONTINUE_PROMPT = (
 )
 #: Top_p is the one sampling value thinking leaves: from this up to 1.
 THINKING_MIN_TOP_P = 0.95
+#: How show request marks an attached file's base64 data it leaves out.
+ABBREVIATED = "of base64, abbreviated"
+#: Gives an attachment's stored bytes (None when the stored copy is missing).
+Loader = Callable[[Attachment], "bytes | None"]
 
 
 @dataclass
@@ -61,6 +75,8 @@ class Turn:
     text: str
     #: Thinking blocks to send before the text (only a continued final assistant turn).
     thinking: list[dict[str, str]] = field(default_factory=list)
+    #: Images and documents to send before the text (user turns), with their bytes.
+    files: list[tuple[Attachment, bytes]] = field(default_factory=list)
 
 
 @dataclass
@@ -91,8 +107,8 @@ class Prepared:
 
 
 def _converse_blobs(body: dict[str, Any]) -> dict[str, Any]:
-    """The Converse body with redacted thinking as bytes (boto3 sends blobs base64-encoded;
-    we keep them as base64 text everywhere else)."""
+    """The Converse body with its blobs as bytes: redacted thinking, images and documents
+    (boto3 sends blobs base64-encoded; we keep them as base64 text everywhere else)."""
     messages = []
     for message in body.get("messages", []):
         content = []
@@ -100,22 +116,44 @@ def _converse_blobs(body: dict[str, Any]) -> dict[str, Any]:
             redacted = (block.get("reasoningContent") or {}).get("redactedContent")
             if isinstance(redacted, str):
                 block = {"reasoningContent": {"redactedContent": base64.b64decode(redacted)}}
+            for kind in ("image", "document"):
+                if kind in block:
+                    source = {"bytes": base64.b64decode(block[kind]["source"]["bytes"])}
+                    block = {kind: {**block[kind], "source": source}}
             content.append(block)
         messages.append({**message, "content": content})
     return {**body, "messages": messages} if messages else body
 
 
-def request_json(prepared: Prepared) -> str:
-    """The request body exactly as sent, pretty-printed (it never holds credentials)."""
-    return json.dumps(prepared.body, indent=2, ensure_ascii=False)
+def request_json(prepared: Prepared, abbreviate: bool = True) -> str:
+    """The request body as sent, pretty-printed (it never holds credentials); an attached
+    file's base64 data is shown by its size unless `abbreviate` is False."""
+    body = _abbreviated(prepared.body) if abbreviate else prepared.body
+    return json.dumps(body, indent=2, ensure_ascii=False)
+
+
+def _abbreviated(value: Any, key: str = "") -> Any:
+    if isinstance(value, dict):
+        return {k: _abbreviated(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_abbreviated(item, key) for item in value]
+    if key in ("data", "bytes") and isinstance(value, str) and len(value) > 64:
+        return f"<{size_words(len(value) * 3 // 4)} {ABBREVIATED}>"
+    return value
 
 
 def boto3_snippet(prepared: Prepared, region: str) -> str:
     """Python that sends the same request with boto3 and prints the reply as it streams."""
     body = request_json(prepared)
+    note = ""
+    if ABBREVIATED in body:
+        note = (
+            "# Attached files are abbreviated in `body`: put their base64 data back to send it.\n"
+        )
     head = (
         "import json\n\nimport boto3\n\n"
-        f'client = boto3.client("bedrock-runtime", region_name={region!r})\n'
+        + note
+        + f'client = boto3.client("bedrock-runtime", region_name={region!r})\n'
         f"body = {body}\n\n"
     )
     if prepared.operation == CONVERSE_STREAM:
@@ -144,7 +182,9 @@ def boto3_snippet(prepared: Prepared, region: str) -> str:
     )
 
 
-def turns_from_messages(messages: Sequence[Any]) -> list[Turn]:
+def turns_from_messages(
+    messages: Sequence[Any], load: Loader | None = None, notes: list[str] | None = None
+) -> list[Turn]:
     """The turns to send, in the API's shape.
 
     Accepts Message objects or {"role", "content"} dicts. System messages are not turns (the
@@ -152,6 +192,10 @@ def turns_from_messages(messages: Sequence[Any]) -> list[Turn]:
     role are merged, the first turn is a user turn, and a final assistant turn (a prefill or a
     continuation) has its trailing whitespace trimmed and keeps its thinking blocks (earlier
     turns' thinking is left out, which the API allows outside tool use).
+
+    A user message's attachments are read with `load` (their stored bytes, None when missing):
+    images and documents go with the turn as blocks, text files into its text, fenced under
+    their names. One whose stored copy is missing is left out, and `notes` says so.
     """
     out: list[Turn] = []
     last_thinking: list[dict[str, str]] = []
@@ -159,12 +203,15 @@ def turns_from_messages(messages: Sequence[Any]) -> list[Turn]:
         role, text = _role_and_text(message)
         if role not in ("user", "assistant"):
             continue
+        files, texts = _loaded_files(message, load, notes)
+        text = "\n\n".join([*texts, text]) if texts else text
         if not text.strip():
             continue
         if out and out[-1].role == role:
             out[-1].text = f"{out[-1].text}\n\n{text}"
+            out[-1].files.extend(files)
         else:
-            out.append(Turn(role, text))
+            out.append(Turn(role, text, files=files))
         last_thinking = list(getattr(message, "thinking", None) or [])
     while out and out[0].role != "user":
         out.pop(0)
@@ -172,6 +219,42 @@ def turns_from_messages(messages: Sequence[Any]) -> list[Turn]:
         out[-1].text = out[-1].text.rstrip()
         out[-1].thinking = last_thinking
     return out
+
+
+def _loaded_files(
+    message: Any, load: Loader | None, notes: list[str] | None
+) -> tuple[list[tuple[Attachment, bytes]], list[str]]:
+    """A message's attachments as blocks to send and texts to put in its text."""
+    files: list[tuple[Attachment, bytes]] = []
+    texts: list[str] = []
+    for attachment in getattr(message, "attachments", None) or []:
+        data = load(attachment) if load is not None else None
+        if data is None:
+            if notes is not None:
+                notes.append(f"{attachment.name} was left out: its stored copy is missing")
+            continue
+        if attachment.kind == TEXT:
+            texts.append(fenced(attachment, data))
+        else:
+            files.append((attachment, data))
+    return files, texts
+
+
+def _fit_files(turns: list[Turn], info: catalog.ModelInfo) -> catalog.ModelInfo:
+    """Check the files the turns carry against the model and Bedrock's limits; a Messages
+    API model with a document is sent through the Converse API (InvokeModel takes none)."""
+    attached = [attachment for turn in turns for attachment, _ in turn.files]
+    if not attached:
+        return info
+    check_request(attached)
+    for attachment in attached:
+        if attachment.kind == IMAGE and not info.images:
+            raise AttachmentError(f"{attachment.name}: {info.name} reads no images")
+        if attachment.kind == DOCUMENT and not info.documents:
+            raise AttachmentError(f"{attachment.name}: {info.name} reads no documents")
+    if info.format == catalog.MESSAGES and any(a.kind == DOCUMENT for a in attached):
+        return replace(info, format=catalog.CONVERSE)
+    return info
 
 
 def _role_and_text(message: Any) -> tuple[str, str]:
@@ -315,6 +398,7 @@ def prepare(
     refused: Mapping[str, str] | None = None,
     continuing: bool = False,
     fmt: str | None = None,
+    load: Loader | None = None,
 ) -> Prepared:
     """Build the request for `params.model` from a conversation's messages.
 
@@ -325,10 +409,17 @@ def prepare(
     if fmt is not None and fmt != info.format:
         info = replace(info, format=fmt)
     refused = refused or {}
-    turns = turns_from_messages(messages)
+    file_notes: list[str] = []
+    turns = turns_from_messages(messages, load, file_notes)
     if not turns:
         raise ParamError("messages", [], "at least one non-empty user message")
+    info = _fit_files(turns, info)
     choice = choose_params(params, info, refused)
+    choice.notes.extend(file_notes)
+    if info.format != catalog.lookup(params.model).format and fmt is None:
+        choice.notes.append(
+            "sent with ConverseStream: Bedrock takes documents only through the Converse API"
+        )
     send = choice.send
     takes_prefill = info.prefill and "prefill" not in refused
     if turns[-1].role == "assistant" and not takes_prefill:
@@ -457,8 +548,15 @@ def _messages_content(turn: Turn) -> list[dict[str, Any]]:
                     "signature": block.get("signature", ""),
                 }
             )
+    for attachment, data in turn.files:  # images only: documents go through Converse
+        source = {"type": "base64", "media_type": attachment.media_type}
+        blocks.append({"type": "image", "source": {**source, "data": _b64(data)}})
     blocks.append({"type": "text", "text": turn.text})
     return blocks
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
 
 
 def _messages_body(
@@ -500,6 +598,15 @@ def _converse_content(turn: Turn) -> list[dict[str, Any]]:
         else:
             text = {"text": block.get("text", ""), "signature": block.get("signature", "")}
             blocks.append({"reasoningContent": {"reasoningText": text}})
+    for attachment, data in turn.files:
+        source = {"bytes": _b64(data)}
+        if attachment.kind == IMAGE:
+            blocks.append({"image": {"format": attachment.format, "source": source}})
+        else:
+            name = attachment.document_name
+            blocks.append(
+                {"document": {"format": attachment.format, "name": name, "source": source}}
+            )
     blocks.append({"text": turn.text})
     return blocks
 

@@ -20,13 +20,16 @@ SessionStore is the facade the app and the CLI use; each job is a module of this
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
-from collections.abc import Iterable
+import shutil
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from tui_chat.attachments import Attachment
 from tui_chat.conversation import STATUSES, Conversation, Message, is_valid_id
-from tui_chat.files import stat_key, write_atomic
+from tui_chat.files import Unreadable, read_regular, stat_key, write_atomic
 from tui_chat.params import Params
 from tui_chat.store import cache, index, merge
 from tui_chat.store.checkpoints import Checkpoints
@@ -158,6 +161,7 @@ class SessionStore:
             else:
                 original = merge.make_copy(conversation)
                 self._checkpoints.moved(original, conversation.id)
+                self._copy_files(original, conversation.id)
                 path = self.path(conversation.id)
                 outcome = "copied"
         info = write_atomic(path, dumps(conversation))
@@ -185,7 +189,59 @@ class SessionStore:
         ):
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
+        files = self.files_dir(conversation_id)
+        if files.is_dir() and not files.is_symlink():
+            shutil.rmtree(files)
         self.forget(conversation_id)
+
+    # -- attached files ------------------------------------------------------------------------
+
+    def files_dir(self, conversation_id: str) -> Path:
+        """The folder of a conversation's attached files, `<id>.files/` beside its file."""
+        if not is_valid_id(conversation_id):
+            raise ValueError(f"not a conversation id: {conversation_id!r}")
+        return self.directory / f"{conversation_id}.files"
+
+    def file_path(self, conversation_id: str, attachment: Attachment) -> Path:
+        """Where an attached file's stored copy is."""
+        return self.files_dir(conversation_id) / attachment.stored_name
+
+    def keep_file(self, conversation_id: str, attachment: Attachment, data: bytes) -> Path:
+        """Store a copy of an attached file (0600, written atomically; once per content)."""
+        folder = self.files_dir(conversation_id)
+        self.ensure_directory()
+        folder.mkdir(mode=0o700, exist_ok=True)
+        path = folder / attachment.stored_name
+        if not path.is_file() or path.stat().st_size != len(data):
+            write_atomic(path, data)
+        return path
+
+    def read_file(self, conversation_id: str, attachment: Attachment) -> bytes | None:
+        """The stored copy's bytes; None when it is missing, unreadable or not the file that
+        was attached (its digest differs)."""
+        try:
+            data, _ = read_regular(self.file_path(conversation_id, attachment), 1 << 30)
+        except Unreadable:
+            return None
+        return data if hashlib.sha256(data).hexdigest() == attachment.sha256 else None
+
+    def loader(
+        self, conversation_id: str, pending: Mapping[str, bytes] | None = None
+    ) -> Callable[[Attachment], bytes | None]:
+        """What reads a conversation's attached files for a request: the stored copies, or
+        (by digest) `pending` bytes not stored (yet)."""
+        pending = pending or {}
+
+        def load(attachment: Attachment) -> bytes | None:
+            found = pending.get(attachment.sha256)
+            return found if found is not None else self.read_file(conversation_id, attachment)
+
+        return load
+
+    def _copy_files(self, old_id: str, new_id: str) -> None:
+        source = self.files_dir(old_id)
+        if source.is_dir() and not source.is_symlink():
+            shutil.copytree(source, self.files_dir(new_id), dirs_exist_ok=True)
 
     # -- checkpoints ---------------------------------------------------------------------------
 

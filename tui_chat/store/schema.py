@@ -11,12 +11,14 @@ with the reason in words.
 from __future__ import annotations
 
 import os
+import re
 import socket
 from datetime import UTC, date, datetime, time
 from typing import Any
 
 import tomli_w
 
+from tui_chat.attachments import Attachment
 from tui_chat.conversation import SCHEMA, Conversation, Message, now
 from tui_chat.params import ALL_PARAMS, ParamError, Params
 
@@ -45,7 +47,11 @@ MESSAGE_KEYS = (
     "error",
     "alternatives",
     "chosen",
+    "attachments",
 )
+#: The keys of each [[messages.attachments]] table: a file attached to a prompt, whose bytes
+#: are kept in `<id>.files/<sha256 prefix>-<name>` beside the session file.
+ATTACHMENT_KEYS = ("name", "media_type", "size", "sha256")
 #: The keys of each [[messages.thinking]] block: "thinking" ones have `text` and `signature`,
 #: "redacted" ones `data`.
 THINKING_KEYS = ("type", "text", "signature", "data")
@@ -94,6 +100,11 @@ def message_to_dict(message: Message, nested: bool = False) -> dict[str, Any]:
             ]
             if message.chosen is not None:
                 data["chosen"] = message.chosen
+    if message.attachments:
+        data["attachments"] = [
+            {key: getattr(attachment, key) for key in ATTACHMENT_KEYS}
+            for attachment in message.attachments
+        ]
     for key, value in message.extra.items():
         data.setdefault(key, value)
     return data
@@ -223,6 +234,11 @@ def message_from_dict(data: Any, where: str, nested: bool = False) -> Message:
         message_from_dict(alt, f"{where}.alternatives[{n}]", nested=True)
         for n, alt in enumerate(alternatives)
     ]
+    attachments = expect(data.get("attachments", []), list, f"{where}.attachments")
+    message.attachments = [
+        _attachment_from_dict(item, f"{where}.attachments[{n}]")
+        for n, item in enumerate(attachments)
+    ]
     chosen = data.get("chosen")
     known = _MESSAGE_KEYS
     if isinstance(chosen, int) and not isinstance(chosen, bool):
@@ -231,6 +247,17 @@ def message_from_dict(data: Any, where: str, nested: bool = False) -> Message:
         known = _MESSAGE_KEYS - {"chosen"}  # not ours to read: carried as it was
     message.extra = {k: v for k, v in data.items() if k not in known}
     return message
+
+
+def _attachment_from_dict(data: Any, where: str) -> Attachment:
+    expect(data, dict, where)
+    name = expect(data.get("name"), str, f"{where}.name")
+    media_type = expect(data.get("media_type"), str, f"{where}.media_type")
+    size = expect(data.get("size"), int, f"{where}.size")
+    digest = expect(data.get("sha256"), str, f"{where}.sha256")
+    if not re.fullmatch(r"[0-9a-f]{64}", digest):
+        raise Shape(f"{where}.sha256 should be 64 hexadecimal digits")
+    return Attachment(name, media_type, size, digest)
 
 
 def check_schema(data: dict[str, Any]) -> None:
