@@ -6,8 +6,9 @@ with the real wire protocol: rest-json errors, AWS event-stream frames with both
 transfer encoding. Every text model is answered by a deterministic demo model. Each Claude
 model keeps its own rules (sampling parameters, extended thinking, effort, prefill, prompt
 caching; see ``catalog.ModelInfo``), retired models answer 404, thinking is streamed with
-signatures the emulator checks when a client sends the blocks back, and cached prompt prefixes
-are remembered per server (``Emulator.clear_cache()``). Faults can be armed per server for
+signatures the emulator checks when a client sends the blocks back, images and documents are
+checked against Bedrock's limits, counted and described (see ``attachments``), and cached prompt
+prefixes are remembered per server (``Emulator.clear_cache()``). Faults can be armed per server for
 tests::
 
     from tui_chat.emulator import Emulator, Fault

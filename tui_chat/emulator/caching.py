@@ -4,8 +4,8 @@ A cache point (Messages ``cache_control`` on a block, Converse a ``cachePoint`` 
 the end of a prefix: tools, system and messages up to and including the marked block. The
 parser walks a request in that order with a ``PrefixBuilder``, which hashes the content (not
 the markers, so moving a marker further on still finds the earlier prefix) and counts
-characters exactly as ``Prompt.input_tokens`` does, so a prefix's tokens never exceed the
-request's.
+characters exactly as ``Prompt.input_tokens`` does (and adds an image's or a document's own
+tokens, as the prompt does), so a prefix's tokens never exceed the request's.
 
 ``PromptCache.account`` then does what Bedrock does for one request: points whose prefix is
 below the model's minimum are ignored; the longest prefix still cached is read, the rest up to
@@ -41,6 +41,7 @@ class PrefixBuilder:
     def __init__(self, model_id: str) -> None:
         self._hash = hashlib.sha256(model_id.encode("utf-8"))
         self._chars = 0
+        self._extra_tokens = 0  # images' and documents' tokens
         self._joined = False  # a text already in this section: the next one adds a "\n"
         self.points: list[CachePoint] = []
         self.markers = 0  # every marker, for the limit of 4
@@ -50,9 +51,11 @@ class PrefixBuilder:
         self._update(["section", label])
         self._joined = False
 
-    def block(self, material: Any, text: str | None = None) -> None:
-        """One content block: ``material`` is hashed, ``text`` counts toward the tokens."""
+    def block(self, material: Any, text: str | None = None, tokens: int = 0) -> None:
+        """One content block: ``material`` is hashed, ``text`` counts toward the tokens, and so
+        do ``tokens`` (an image's or a document's own)."""
         self._update(material)
+        self._extra_tokens += tokens
         if text is not None:
             self._chars += len(text) + (1 if self._joined else 0)
             self._joined = True
@@ -60,7 +63,7 @@ class PrefixBuilder:
     def mark(self, ttl: str = "5m") -> None:
         """A cache point after everything added so far."""
         self.markers += 1
-        tokens = math.ceil(self._chars / 4)
+        tokens = math.ceil(self._chars / 4) + self._extra_tokens
         self.points.append(CachePoint(self._hash.copy().hexdigest(), tokens, TTL_SECONDS[ttl]))
 
     def _update(self, material: Any) -> None:

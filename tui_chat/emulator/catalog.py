@@ -72,6 +72,11 @@ class ModelInfo:
     effort_levels: tuple[str, ...] = ()  # output_config.effort values; () when not supported
     effort_default: str = "high"
     prefill: bool = True  # a final assistant turn is accepted (False from the 4.6 models on)
+    # Image and document content blocks in user turns. Claude 3 and later take both (3.5 Haiku
+    # reads no images on Bedrock), Claude 2 and Instant neither, Nova Pro and Lite both; Nova
+    # Micro would take neither and Llama 3.2 11B/90B images only; the rest take neither.
+    images: bool = False
+    documents: bool = False
     cache_min_tokens: int | None = None  # None: no prompt caching, cache points are ignored
     # End of life: not listed and no profiles, but the runtime still knows the id and answers
     # every request with a 404, as Bedrock does for a retired model version.
@@ -119,8 +124,11 @@ def _claude(
     max_output: int = 64_000,
     **rules: object,
 ) -> ModelInfo:
-    """A current-generation Claude model: text and images in, inference profiles only."""
+    """A current-generation Claude model: text, images and documents in, inference profiles
+    only."""
     rules.setdefault("inference_types", ("INFERENCE_PROFILE",))
+    rules.setdefault("images", True)
+    rules.setdefault("documents", True)
     return ModelInfo(
         model_id,
         name,
@@ -187,6 +195,8 @@ MODELS: tuple[ModelInfo, ...] = (
         eol=True,
         end_of_life="2026-09-10T00:00:00Z",
         release="2024-03-13T00:00:00Z",
+        images=True,
+        documents=True,
     ),
     ModelInfo(
         "anthropic.claude-3-5-sonnet-20240620-v1:0",
@@ -200,6 +210,8 @@ MODELS: tuple[ModelInfo, ...] = (
         eol=True,
         end_of_life="2026-03-01T00:00:00Z",
         release="2024-06-20T00:00:00Z",
+        images=True,
+        documents=True,
     ),
     ModelInfo(
         "anthropic.claude-3-5-haiku-20241022-v1:0",
@@ -214,6 +226,7 @@ MODELS: tuple[ModelInfo, ...] = (
         end_of_life="2026-06-19T00:00:00Z",
         cache_min_tokens=2048,
         release="2024-11-04T00:00:00Z",
+        documents=True,
     ),
     ModelInfo(
         "anthropic.claude-3-7-sonnet-20250219-v1:0",
@@ -230,6 +243,8 @@ MODELS: tuple[ModelInfo, ...] = (
         thinking=THINKING_BUDGET,
         cache_min_tokens=1024,
         release="2025-02-24T00:00:00Z",
+        images=True,
+        documents=True,
     ),
     # -- Claude 4 and later: inference profiles only. AWS has published no legacy or
     #    end-of-life dates for the LEGACY ones, so none are given; the release dates from
@@ -419,6 +434,8 @@ MODELS: tuple[ModelInfo, ...] = (
         customizations=("FINE_TUNING", "DISTILLATION"),
         profiles=_ALL_GEOS,
         release="2024-12-03T00:00:00Z",
+        images=True,
+        documents=True,
     ),
     ModelInfo(
         "amazon.nova-lite-v1:0",
@@ -431,6 +448,8 @@ MODELS: tuple[ModelInfo, ...] = (
         customizations=("FINE_TUNING",),
         profiles=_ALL_GEOS,
         release="2024-12-03T00:00:00Z",
+        images=True,
+        documents=True,
     ),
     ModelInfo(
         "amazon.titan-embed-text-v2:0",

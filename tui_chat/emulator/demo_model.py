@@ -84,6 +84,10 @@ class Prompt:
     # The request ends with an assistant turn that already holds its thinking (a continuation):
     # the reply carries on after it without thinking again.
     thinking_done: bool = False
+    # The images and documents the request carried, described ("an image of 640x480 (PNG)"),
+    # in order, and the input tokens they count for (beyond the text's).
+    attachments: list[str] = field(default_factory=list)
+    attachment_tokens: int = 0
     # How many identical requests came before this one (set by the server): 0 words the reply
     # as ``generate`` does for the parsed request; each later one words it differently.
     variant: int = 0
@@ -107,10 +111,12 @@ class Prompt:
     @property
     def input_tokens(self) -> int:
         chars = len(self.system) + sum(len(text) for _, text in self.messages)
-        return max(1, math.ceil(chars / 4))
+        return max(1, math.ceil(chars / 4)) + self.attachment_tokens
 
     def seed(self) -> int:
         parts: list[object] = [self.model_id, self.system, self.messages]
+        if self.attachments:
+            parts.append(self.attachments)
         if self.variant:
             parts.append(self.variant)
         material = json.dumps(parts, ensure_ascii=False)
@@ -278,6 +284,8 @@ def _compose(prompt: Prompt, c: _Chooser, limit: int | None = None) -> str:
         f"{c('Hello', 'Hi there', 'Hey', 'Greetings', 'Howdy', 'Good to see you')}! "
         f"You {c('wrote', 'said', 'asked', 'typed', 'sent', 'mentioned')}: “{echo}”"
     )
+    if prompt.attachments:
+        parts.append(attachments_line(prompt))
     if prompt.system:
         parts.append(
             f"{c('I am following', 'I am keeping to', 'I am respecting', 'I have noted')} "
@@ -345,6 +353,14 @@ def _compose(prompt: Prompt, c: _Chooser, limit: int | None = None) -> str:
         )
     parts.append(_settings_line(prompt))
     return "\n\n".join(parts)
+
+
+def attachments_line(prompt: Prompt) -> str:
+    """What the request carried besides text: "I was given an image of 640x480 (PNG), a 3-page
+    PDF named spec and a text document named notes.md." """
+    items = prompt.attachments
+    listed = items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+    return f"I was given {listed}."
 
 
 def _settings_line(prompt: Prompt) -> str:
@@ -581,6 +597,8 @@ def _compose_long(prompt: Prompt, c: _Chooser, words: int, limit: int) -> str:
         f"{c('Every one of them', 'Each of them', 'All of them')} comes from the built-in demo "
         "model: they show how a long reply streams, scrolls and continues, and say nothing.",
     ]
+    if prompt.attachments:
+        head.append(attachments_line(prompt))
     tail = [_connect_line(c), _settings_line(prompt)]
     used = sum(_count(plain(part)) for part in head)
     room = words - used - sum(_count(plain(part)) for part in tail)
@@ -636,7 +654,14 @@ def split_continuation(prompt: Prompt) -> tuple[Prompt, str | None, bool]:
 
 def _marker(prompt: Prompt) -> str:
     """A private-use character found in no text of the prompt (slot placeholders use it)."""
-    texts = " ".join([prompt.system, prompt.model_name, *(text for _, text in prompt.messages)])
+    texts = " ".join(
+        [
+            prompt.system,
+            prompt.model_name,
+            *(text for _, text in prompt.messages),
+            *prompt.attachments,
+        ]
+    )
     code = 0xE000
     while chr(code) in texts:
         code += 1

@@ -8,7 +8,8 @@ Formats:
 - ``converse``: Converse / ConverseStream, every text model.
 
 The rules that differ per model (sampling, thinking, effort, prefill) are checked in ``rules``
-for both Claude formats; cache points are collected here with a ``caching.PrefixBuilder``.
+for both Claude formats; cache points are collected here with a ``caching.PrefixBuilder``;
+image and document blocks are checked and measured in ``attachments``.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from tui_chat.emulator import catalog, errors, rules, signing
+from tui_chat.emulator import attachments, catalog, errors, rules, signing
+from tui_chat.emulator.attachments import Attachment
 from tui_chat.emulator.caching import MAX_CACHE_POINTS, TTL_SECONDS, CachePoint, PrefixBuilder
 from tui_chat.emulator.catalog import ModelInfo
 from tui_chat.emulator.demo_model import Prompt
@@ -177,6 +179,12 @@ class _Block:
     material: Any  # what the cache key hashes (the block without its cache marker)
     text: str | None = None  # text that counts toward the input tokens
     cache_ttl: str | None = None  # a cache point after this block
+    attachment: Attachment | None = None  # an image or a document, decoded and measured
+
+    @property
+    def tokens(self) -> int:
+        """Input tokens beyond the text's: an image's or a document's."""
+        return self.attachment.tokens if self.attachment is not None else 0
 
 
 @dataclass
@@ -185,6 +193,11 @@ class _Message:
     text: str
     blocks: list[_Block]
     lead_cache_ttl: str | None = None  # Converse: a cache point before the message's first block
+
+
+def _attached(messages: list[_Message]) -> list[Attachment]:
+    """The request's images and documents, in order."""
+    return [b.attachment for m in messages for b in m.blocks if b.attachment is not None]
 
 
 def _cache_control(value: Any, pointer: str, refuse: rules.Refuser) -> str:
@@ -209,7 +222,7 @@ def _string_field(block: dict[str, Any], key: str, pointer: str, refuse: rules.R
 
 
 def _anthropic_blocks(
-    content: Any, i: int, *, final_assistant: bool, refuse: rules.Refuser
+    model: ModelInfo, content: Any, i: int, *, final_assistant: bool, refuse: rules.Refuser
 ) -> list[_Block]:
     """The blocks of one Messages-API message, checking what the Anthropic API checks."""
     pointer = f"#/messages/{i}/content"
@@ -234,6 +247,7 @@ def _anthropic_blocks(
         kind = block["type"]
         where = f"messages.{i}.content.{j}"
         text = None
+        attachment = None
         if kind == "text":
             text = block.get("text")
             _expect(text, "String", f"{pointer}/{j}/text")
@@ -251,15 +265,19 @@ def _anthropic_blocks(
             blob = signing.decode_base64(data)
             if blob is None or not signing.verify_redacted(blob):
                 raise refuse(errors.INVALID_REDACTED.format(i=i, j=j))
+        elif kind in (attachments.IMAGE, attachments.DOCUMENT):
+            attachment = attachments.messages_block(model, block, i, j)
         ttl = None
         if block.get("cache_control") is not None:
             ttl = _cache_control(block["cache_control"], where, refuse)
         material = {k: v for k, v in block.items() if k != "cache_control"}
-        blocks.append(_Block(str(kind), material, text, ttl))
+        blocks.append(_Block(str(kind), material, text, ttl, attachment))
     return blocks
 
 
-def _anthropic_messages(body: dict[str, Any], refuse: rules.Refuser) -> list[_Message]:
+def _anthropic_messages(
+    model: ModelInfo, body: dict[str, Any], refuse: rules.Refuser
+) -> list[_Message]:
     messages = body["messages"]
     _expect(messages, "JSONArray", "#/messages")
     if not messages:
@@ -280,7 +298,7 @@ def _anthropic_messages(body: dict[str, Any], refuse: rules.Refuser) -> list[_Me
             )
         final_assistant = role == "assistant" and i == len(messages) - 1
         blocks = _anthropic_blocks(
-            message["content"], i, final_assistant=final_assistant, refuse=refuse
+            model, message["content"], i, final_assistant=final_assistant, refuse=refuse
         )
         text = "\n".join(b.text for b in blocks if b.text is not None)
         if final_assistant and text != text.rstrip():
@@ -288,6 +306,7 @@ def _anthropic_messages(body: dict[str, Any], refuse: rules.Refuser) -> list[_Me
                 "messages: final assistant content cannot end with trailing whitespace"
             )
         out.append(_Message(role, text, blocks))
+    attachments.check_messages_request(_attached(out))
     return out
 
 
@@ -356,7 +375,7 @@ def _cache_points(
         if lead_ttl is not None:
             prefix.mark(lead_ttl)  # a cache point that opens a message: the prefix before it
         for block in blocks:
-            prefix.block(block.material, block.text)
+            prefix.block(block.material, block.text, block.tokens)
             if block.cache_ttl is not None:
                 prefix.mark(block.cache_ttl)
     if prefix.markers > MAX_CACHE_POINTS:
@@ -408,7 +427,7 @@ def _parse_messages(model: ModelInfo, body: dict[str, Any]) -> Job:
         if not seq.strip():
             raise validation("stop_sequences: each stop sequence must contain non-whitespace")
     refuse = rules.Refuser()
-    messages = _anthropic_messages(body, refuse)
+    messages = _anthropic_messages(model, body, refuse)
     system = _anthropic_system(body, refuse)
     tools = _anthropic_tools(body, refuse)
     output_config = body.get("output_config")
@@ -439,6 +458,7 @@ def _parse_messages(model: ModelInfo, body: dict[str, Any]) -> Job:
         stop_sequences=stops,
         settings=settings,
         thinking_done=thinking_done,
+        attached=_attached(messages),
     )
     _check_context(model, prompt)
     return Job("messages", model, prompt, cache_points=cache_points)
@@ -451,8 +471,10 @@ def _prompt(
     *,
     settings: rules.Settings,
     thinking_done: bool = False,
+    attached: list[Attachment] | None = None,
     **sampling: Any,
 ) -> Prompt:
+    attached = attached or []
     return Prompt(
         model_id=model.model_id,
         model_name=model.name,
@@ -465,6 +487,8 @@ def _prompt(
         budget_tokens=settings.budget_tokens,
         show_thinking=settings.show_thinking,
         thinking_done=thinking_done,
+        attachments=[a.describe() for a in attached],
+        attachment_tokens=sum(a.tokens for a in attached),
         **sampling,
     )
 
@@ -631,7 +655,10 @@ def _parse_nova(model: ModelInfo, body: dict[str, Any]) -> Job:
     top_p = _number(config, "topP", 0, 1)
     top_k = _number(config, "topK", 0, 128, integer=True)
     stops = _stop_sequences(config, "stopSequences")
-    messages = _converse_messages(body, anthropic=False)
+    refuse = rules.Refuser(errors.MODEL_ERRORS)
+    walked = _converse_walk(model, body, anthropic=False, refuse=refuse)
+    messages = [(m.role, m.text) for m in walked]
+    attached = _attached(walked)
     system = _converse_system(body)
     sampling = rules.Request(temperature, top_p, top_k, max_tokens)
     rules.check_sampling(model, sampling, rules.Refuser())  # the strict sampler's rule
@@ -645,6 +672,8 @@ def _parse_nova(model: ModelInfo, body: dict[str, Any]) -> Job:
         top_p=top_p,
         top_k=top_k,
         stop_sequences=stops,
+        attachments=[a.describe() for a in attached],
+        attachment_tokens=sum(a.tokens for a in attached),
     )
     _check_context(model, prompt)
     return Job("nova", model, prompt)
@@ -726,9 +755,10 @@ def _reasoning_block(value: Any, i: int, j: int, refuse: rules.Refuser) -> str:
 
 
 def _converse_walk(
-    body: dict[str, Any], *, anthropic: bool, refuse: rules.Refuser
+    model: ModelInfo, body: dict[str, Any], *, anthropic: bool, refuse: rules.Refuser
 ) -> list[_Message]:
-    """The messages of a Converse body, as blocks (cache points folded into the block before)."""
+    """The messages of a Converse body, as blocks (cache points folded into the block before),
+    images and documents checked and measured."""
     messages = body.get("messages") or []
     if not isinstance(messages, list):
         raise validation("The messages field must be a list of Message objects.")
@@ -767,6 +797,7 @@ def _converse_walk(
                 continue
             kind = next((_CONVERSE_KINDS[k] for k in block if k in _CONVERSE_KINDS), "unknown")
             text = None
+            attachment = None
             if "text" in block:
                 text = block["text"]
                 if not isinstance(text, str) or not text.strip():
@@ -777,20 +808,19 @@ def _converse_walk(
             elif "reasoningContent" in block and anthropic:
                 index = sum(1 for b in blocks if b.kind != "cache")  # as Claude numbers it
                 kind = _reasoning_block(block["reasoningContent"], i, index, refuse)
-            blocks.append(_Block(kind, block, text))
+            elif kind in (attachments.IMAGE, attachments.DOCUMENT):
+                index = sum(1 for b in blocks if b.kind != "cache")
+                attachment = attachments.converse_block(model, kind, block[kind], i, j, index)
+            blocks.append(_Block(kind, block, text, attachment=attachment))
         text = "\n".join(b.text for b in blocks if b.text is not None)
         out.append(_Message(role, text, blocks, pending_ttl))
+    attachments.check_converse_request(model, _attached(out))
     if anthropic and out[-1].role == "assistant" and out[-1].text != out[-1].text.rstrip():
         raise validation(
             "The model returned the following errors: messages: final assistant content cannot "
             "end with trailing whitespace"
         )
     return out
-
-
-def _converse_messages(body: dict[str, Any], *, anthropic: bool) -> list[tuple[str, str]]:
-    walked = _converse_walk(body, anthropic=anthropic, refuse=rules.Refuser(errors.MODEL_ERRORS))
-    return [(m.role, m.text) for m in walked]
 
 
 def _attach_cache_point(blocks: list[_Block], ttl: str) -> None:
@@ -900,7 +930,7 @@ def parse_converse(model: ModelInfo, raw: bytes) -> Job:
     else:
         _no_extraneous(extra, set())
 
-    messages = _converse_walk(body, anthropic=anthropic, refuse=refuse)
+    messages = _converse_walk(model, body, anthropic=anthropic, refuse=refuse)
     system = _converse_system_blocks(body)
     tools = _converse_tools(body)
     output_config = body.get("outputConfig")
@@ -931,6 +961,7 @@ def parse_converse(model: ModelInfo, raw: bytes) -> Job:
         stop_sequences=list(stops),
         settings=settings,
         thinking_done=thinking_done,
+        attached=_attached(messages),
     )
     _check_context(model, prompt)
     return Job(
