@@ -14,8 +14,11 @@ import argparse
 import logging
 import signal
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tui_chat.attachments import Attachment, AttachmentError, check_request
+from tui_chat.attachments import read as read_attachment
 from tui_chat.cli.common import (
     EXIT_BROKEN_PIPE,
     EXIT_INTERRUPTED,
@@ -82,6 +85,26 @@ def check_ask_flags(args: argparse.Namespace) -> None:
             f"--no-save cannot be used with {flag}: the exchange would not be added to the "
             "conversation"
         )
+
+
+def read_attachments(args: argparse.Namespace) -> list[tuple[Attachment, bytes]]:
+    """The files given with --attach, each checked (exit 2 naming the file and the limit)."""
+    files = []
+    for path in getattr(args, "attach", None) or []:
+        try:
+            files.append(read_attachment(path, Path.cwd()))
+        except AttachmentError as error:
+            raise UsageError(f"--attach: {error}") from None
+    try:
+        check_request([attachment for attachment, _ in files])
+    except AttachmentError as error:
+        raise UsageError(f"--attach: {error}") from None
+    return files
+
+
+def pending_only(pending: dict[str, bytes]) -> Any:
+    """A loader for a new conversation's files, not stored yet."""
+    return lambda attachment: pending.get(attachment.sha256)
 
 
 class Ask:
@@ -152,6 +175,7 @@ class Ask:
         except FlagError as error:
             raise UsageError(str(error)) from None
         prompt = read_prompt(args)
+        files = read_attachments(args)
         self.store = open_store(settings)
         conversation, title = self._conversation()
         if conversation is not None:
@@ -169,11 +193,14 @@ class Ask:
         for line in notes:
             note(line)
 
-        user = Message(role="user", content=prompt)
+        user = Message(role="user", content=prompt, attachments=[a for a, _ in files])
         history = [*(conversation.messages if conversation else []), user]
         learned = LearnedRules.in_folder(settings.paths.cache_dir)
+        pending = {attachment.sha256: data for attachment, data in files}
+        load_id = conversation.id if conversation is not None else ""
         try:
-            prepared = prepare_request(history, params, learned)
+            load = self.store.loader(load_id, pending) if load_id else pending_only(pending)
+            prepared = prepare_request(history, params, learned, load=load)
         except ParamError as error:
             raise UsageError(str(error)) from None
         for name in prepared.omitted:
@@ -189,6 +216,9 @@ class Ask:
         conversation.params = params
         conversation.add(user)
         self.conversation = conversation
+        if self.persist:
+            for attachment, data in files:
+                self._keep(conversation.id, attachment, data)
         self._save("save the prompt to")
         self.reply = reply = Reply(
             conversation, prepared, checkpoints=self.persist, learned=learned
@@ -271,6 +301,14 @@ class Ask:
                 f"warning: conversation {original} was changed by another program; "
                 f"this exchange was saved as a copy, {self.conversation.id}"
             )
+
+    def _keep(self, conversation_id: str, attachment: Attachment, data: bytes) -> None:
+        assert self.store is not None
+        try:
+            self.store.keep_file(conversation_id, attachment, data)
+        except OSError as error:
+            where = error.filename or self.store.files_dir(conversation_id)
+            raise Failure(f"cannot keep {attachment.name} in {where}: {error.strerror}") from None
 
     # -- endings -----------------------------------------------------------------------------
 

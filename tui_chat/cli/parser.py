@@ -71,6 +71,12 @@ them and are saved with it.
 --demo answers with the built-in demo model (no AWS needed); TUI_CHAT_DEMO_TPS sets its
 tokens per second (default 40; 0 is full speed).
 
+--attach FILE (repeatable) sends a file with the prompt: an image (PNG, JPEG, GIF, WebP), a
+document (PDF, CSV, DOC, DOCX, XLS, XLSX, HTML, TXT, MD) or any other UTF-8 text file (sent
+in the prompt, fenced, under its name). Bedrock's limits are checked first: images at most
+3.75 MB and 8,000 px a side (20 a request), documents at most 4.5 MB (5 a request). A copy of
+each file is kept with the conversation.
+
 --stop takes one sequence per flag, with the escapes \\n \\t \\s \\\\ (\\, is a comma).
 
 Today's Claude models set their own sampling: --temperature, --top-p and --top-k are left
@@ -147,6 +153,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-cache",
         action="store_true",
         help="do not mark the prompt for Bedrock's prompt cache",
+    )
+    ask.add_argument(
+        "--attach",
+        metavar="FILE",
+        action="append",
+        help="attach a file to the prompt (repeatable): an image, a document or a text file",
     )
     ask.add_argument(
         "--session",

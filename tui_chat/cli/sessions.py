@@ -53,7 +53,7 @@ def export(args: argparse.Namespace, settings: Settings) -> int:
             f"no conversation with the id or title {args.id!r} in {store.directory} "
             "(see 'tui-chat sessions')"
         )
-    markdown = to_markdown(load(store, found))
+    markdown = to_markdown(load(store, found), store.files_dir(found))
     if args.output and args.output != "-":
         path = Path(args.output).expanduser()
         try:
