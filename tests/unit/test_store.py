@@ -13,9 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tui_chat import files
+from tui_chat.attachments import Attachment
 from tui_chat.conversation import Conversation, Message
 from tui_chat.params import Params
-from tui_chat.attachments import Attachment
 from tui_chat.store import SessionStore, StoreError, index, reading, schema
 from tui_chat.store import cache as parsed_copies
 

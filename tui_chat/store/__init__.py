@@ -23,6 +23,7 @@ import contextlib
 import hashlib
 import os
 import shutil
+import stat
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -215,6 +216,15 @@ class SessionStore:
         if not path.is_file() or path.stat().st_size != len(data):
             write_atomic(path, data)
         return path
+
+    def has_file(self, conversation_id: str, attachment: Attachment) -> bool:
+        """Whether the stored copy is there, of its size (a quick look: `read_file` checks
+        the content too)."""
+        try:
+            info = os.lstat(self.file_path(conversation_id, attachment))
+        except OSError:
+            return False
+        return stat.S_ISREG(info.st_mode) and info.st_size == attachment.size
 
     def read_file(self, conversation_id: str, attachment: Attachment) -> bytes | None:
         """The stored copy's bytes; None when it is missing, unreadable or not the file that

@@ -1,7 +1,7 @@
 """ChatApp: the three panes, glued together. The app owns the open conversation and decides;
 widgets post messages up and expose small methods; each part of the work is an object of its
-own in ui/ (`streams`, `replying`, `keeping`, `quitting`, `listing`, `turns`, `params`,
-`tools`, `themes`, `panes`, `account`). Keys, the palette and the help screen come from one
+own in ui/ (`streams`, `replying`, `keeping`, `quitting`, `listing`, `turns`, `params`, `tools`,
+`attaching`, `themes`, `panes`, `account`). Keys, the palette and the help screen come from one
 table (ui/commands.py), which also names the part that runs each command. See
 docs/ARCHITECTURE.md, "The app"."""
 
@@ -29,6 +29,7 @@ from tui_chat.reply import Engines
 from tui_chat.store import Problem, SaveResult, SessionStore, StoreError
 from tui_chat.ui import commands
 from tui_chat.ui.account import Account
+from tui_chat.ui.attaching import Attaching, AttachmentChips
 from tui_chat.ui.driver import TerminalGone, driver_class
 from tui_chat.ui.format import context_meter, conversation_usage, usage_words
 from tui_chat.ui.keeping import Keeping
@@ -107,6 +108,7 @@ class ChatApp(App):
         self.panes = Panes(self, self.state)
         self.account = Account(self)
         self.tools = Tools(self)
+        self.attaching = Attaching(self)
         self.compare_screen: CompareScreen | None = None
         self.last_typed = 0.0  # streaming replies repaint less while the user types
         self._no_controls = NoControlCharacters()
@@ -119,6 +121,7 @@ class ChatApp(App):
             yield ConversationPane(self.store.search, id="list-pane")
             with Vertical(id="main"):
                 yield MessageView(id="messages")
+                yield AttachmentChips(id="chips")
                 yield PromptInput(id="prompt", prompt_history=self.state.history)
             yield ParamSidebar(self.conversation.params, catalog.suggestions(None), id="sidebar")
         yield Footer()
@@ -138,14 +141,7 @@ class ChatApp(App):
             self.state.theme = theme  # the last choice is remembered
             self.keeping.save_state()
         # The theme's variables are only updated after this watcher: look at them then.
-        self.call_after_refresh(self._refresh_code_style)
-
-    def _refresh_code_style(self) -> None:
-        views = self.query(MessageView)
-        style = self.themes.code_style()
-        if views and views.first().code_style != style:
-            views.first().code_style = style
-            self.call_after_refresh(self.show, self.conversation)
+        self.call_after_refresh(self.themes.refresh_code_style)
 
     async def on_mount(self) -> None:
         self.query_one(MessageView).code_style = self.themes.code_style()
@@ -244,6 +240,7 @@ class ChatApp(App):
 
     async def show(self, conversation: Conversation) -> None:
         self.conversation = conversation
+        self.attaching.shown(conversation)  # another conversation's pending files are dropped
         reply = self.streams.get(conversation.id)
         await self.query_one(MessageView).show(
             conversation.id,
@@ -277,7 +274,8 @@ class ChatApp(App):
             return
         if not self.params_ok("Not sent: fix the marked parameter first. "):
             return
-        message = conversation.add_user(event.text)
+        if (message := await self.attaching.add_user(conversation, event.text)) is None:
+            return  # its files could not be stored: nothing is sent, the prompt and files kept
         # If it cannot be written, it is sent all the same: kept in memory, marked UNSAVED,
         # and written by itself when the disk allows.
         outcome = self.save(conversation, reshow=False)
@@ -295,6 +293,7 @@ class ChatApp(App):
         self.state.drafts.pop(NEW_DRAFT_KEY, None)
         self.state.drafts.pop(conversation.id, None)
         self.state.remember_prompt(text)
+        self.attaching.sent()
         prompt = self.query_one(PromptInput)
         prompt.prompt_history = self.state.history
         if prompt.text == text:
@@ -455,10 +454,10 @@ class ChatApp(App):
         if self.conversation.id in self.streams:
             self.say(BUSY)
         elif self.params_ok():
-            prompt = self.query_one(PromptInput).text
-            style = self.query_one(MessageView).code_style
+            prompt, view = self.query_one(PromptInput).text, self.query_one(MessageView)
+            files = self.attaching.for_compare()  # sent (and stored) with the prompt
             self.compare_screen = CompareScreen(
-                self.conversation, self.streams, self.learned, prompt, style
+                self.conversation, self.streams, self.learned, prompt, view.code_style, files
             )
             self.push_screen(self.compare_screen)
 

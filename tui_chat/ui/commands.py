@@ -251,6 +251,18 @@ COMMANDS: tuple[Command, ...] = (
         palette=11,
     ),
     Command(
+        "F4",
+        "attach a file to the prompt (again for another; Delete on its chip removes it)",
+        action="attach",
+        by="attaching",
+        bind="f4",
+        label="Attach",
+        binding=17,
+        title="Attach file",
+        help="An image, a document or a text file, sent with the next prompt (F4)",
+        palette=28,
+    ),
+    Command(
         "F5",
         "reset the parameters to the defaults (ctrl+n keeps the open conversation's)",
         action="reset_params",
@@ -357,6 +369,15 @@ COMMANDS: tuple[Command, ...] = (
         help="The thinking of the focused or last reply",
         palette=24,
     ),
+    Command(
+        action="where_files",
+        by="attaching",
+        title="Where are the attached files",
+        help="Where a prompt's files are kept (Enter on a focused prompt)",
+        palette=29,
+    ),
+    # A key another widget binds (Delete or Backspace on an attached file's chip).
+    Command(action="remove_attachment", by="attaching"),
     Command(
         action="forget_rules",
         by="params",

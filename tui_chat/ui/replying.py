@@ -5,6 +5,7 @@ core's; this only shows it and tells the user."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING
 
 from textual.app import ScreenStackError
@@ -38,9 +39,17 @@ class Replying:
         app = self.app
         view = app.query_one(MessageView)
         try:
-            prepared = prepare_request(
-                conversation.messages, conversation.params, app.learned, continuing is not None
-            )
+            with app.streams.preparing(conversation.id):
+                # In a thread: attached files are read from disk and encoded (a 4 MB PDF
+                # takes a frame or two), and typing goes on meanwhile.
+                prepared = await asyncio.to_thread(
+                    prepare_request,
+                    list(conversation.messages),
+                    conversation.params,
+                    app.learned,
+                    continuing is not None,
+                    app.store.loader(conversation.id),
+                )
         except ParamError as error:
             if continuing is not None:
                 app.say(f"Cannot continue this reply: {error}.", severity="warning")

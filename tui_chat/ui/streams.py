@@ -6,7 +6,9 @@ recognised and dropped on arrival (`current`)."""
 
 from __future__ import annotations
 
+import contextlib
 import itertools
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from textual.worker import Worker, get_current_worker
@@ -52,6 +54,7 @@ class Streams:
         self._replies: dict[str, Reply] = {}  # by conversation id
         self._columns: dict[int, Reply] = {}  # compare mode's, by request id
         self._workers: dict[int, Worker] = {}
+        self._preparing: set[str] = set()  # conversations whose request is being built
         self._ids = itertools.count(1)
         #: The last request sent in each conversation (for "show request").
         self.last_requests: dict[str, Prepared] = {}
@@ -60,11 +63,22 @@ class Streams:
         return next(self._ids)
 
     def __len__(self) -> int:
-        """How many conversations have a reply streaming (compare mode's columns aside)."""
-        return len(self._replies)
+        """How many conversations have a reply streaming or about to (compare mode's columns
+        aside)."""
+        return len(self._preparing.union(self._replies))
 
     def __contains__(self, conversation_id: object) -> bool:
-        return conversation_id in self._replies
+        return conversation_id in self._replies or conversation_id in self._preparing
+
+    @contextlib.contextmanager
+    def preparing(self, conversation_id: str) -> Iterator[None]:
+        """While a request is built off the UI thread (attached files read and encoded), the
+        conversation counts as streaming: nothing else is sent in it meanwhile."""
+        self._preparing.add(conversation_id)
+        try:
+            yield
+        finally:
+            self._preparing.discard(conversation_id)
 
     def get(self, conversation_id: str) -> Reply | None:
         return self._replies.get(conversation_id)

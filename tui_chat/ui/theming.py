@@ -4,12 +4,13 @@ choice, else config.toml's, else the default. Code blocks follow the theme's sur
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual.color import Color, ColorParseError
 from textual.theme import Theme
 
 from tui_chat.ui.themes import DEFAULT_THEME, check_variables, load_all
+from tui_chat.ui.widgets.message_view import MessageView
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -82,6 +83,16 @@ class Themes:
         if chosen and self.ready:
             self.applied = None  # from now on every change is the user's
         return chosen and self.ready
+
+    def refresh_code_style(self) -> None:
+        """Code blocks in the current theme's colours: the open conversation is shown again
+        when they change."""
+        app: Any = self.app
+        views = app.query(MessageView)
+        style = self.code_style()
+        if views and views.first().code_style != style:
+            views.first().code_style = style
+            app.call_after_refresh(app.show, app.conversation)
 
     def code_style(self) -> tuple[str, str]:
         """Pygments style and background for code blocks in the current theme."""

@@ -146,7 +146,8 @@ class Tools:
 
         def write(path: Path) -> None:
             try:
-                write_atomic(path, to_markdown(conversation))
+                files = self.app.store.files_dir(conversation.id)
+                write_atomic(path, to_markdown(conversation, files))
             except OSError as error:
                 self.app.say(f"Could not export to {path}: {error.strerror}", severity="error")
                 return
@@ -179,9 +180,15 @@ class Tools:
         if prepared is None:
             try:
                 sending = [m for m in conversation.messages if m.status != "streaming"]
+                pending = self.app.attaching.pending
                 if not sending or sending[-1].role == "assistant":
-                    sending.append(Message(role="user", content="(your next prompt)"))
-                prepared = prepare_request(sending, conversation.params, self.app.learned)
+                    files = [attachment for attachment, _ in pending]
+                    next_prompt = "(your next prompt)"
+                    sending.append(Message(role="user", content=next_prompt, attachments=files))
+                load = self.app.store.loader(conversation.id, {a.sha256: d for a, d in pending})
+                prepared = prepare_request(
+                    sending, conversation.params, self.app.learned, load=load
+                )
             except ParamError as error:
                 self.app.say(f"No request to show: {error}.", severity="warning")
                 return

@@ -89,6 +89,7 @@ class TurnActions:
             prompt.load_text(message.content)
             prompt.move_cursor(prompt.document.end)
             prompt.focus()
+            self.app.attaching.editing(conversation, message)  # its files come back as chips
             self.app.say(
                 "Editing an earlier prompt: Enter sends it in a copy of this conversation up "
                 "to that turn (this one stays as it is); Escape leaves it."
@@ -106,6 +107,7 @@ class TurnActions:
         fork.title = f"{original.title} (edited)"
         fork.title_custom = True
         fork.params_extra = dict(original.params_extra)
+        self.app.attaching.forked(original, fork)  # the files go with the copy
         await self.app.show(fork)
         self.app.say(f"Sent in a copy, “{fork.title}”; the original is kept unchanged.")
 
@@ -115,6 +117,7 @@ class TurnActions:
             return False
         self.editing = None
         self.app.query_one(PromptInput).load_text(self.app.draft())
+        self.app.attaching.left_edit()
         self.app.say("Left the edit; the earlier prompt is unchanged.")
         return True
 
@@ -171,6 +174,7 @@ class TurnActions:
         """Start a new conversation from the open one's parameters (F5 resets them), but not
         from a saved model id that could not be typed (spaces, control characters)."""
         app = self.app
+        app.attaching.clear(say=True)  # the files attached were for the open conversation
         if app.store.exists(app.conversation.id) or app.conversation.messages:
             params = app.conversation.params
             if model_id_problem(params.model) is not None:

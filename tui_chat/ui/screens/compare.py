@@ -3,6 +3,9 @@ streaming side by side (stacked below 120 columns), each with its metrics and th
 that differ highlighted. The user keeps one as the conversation's reply; the others become
 its alternatives.
 
+The files attached to the prompt go to every column; they are stored beside the session file
+when it is sent, and the user's message names them.
+
 The screen runs its own replies through the reply core (tui_chat/reply.py, started by the
 app's `Streams`, their progress posted here) and posts `Sent` when the prompt goes out and
 `Kept` with the replies and the one kept; the app adds them to the conversation and saves.
@@ -20,6 +23,7 @@ from textual.message import Message as TextualMessage
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Static
 
+from tui_chat.attachments import Attachment
 from tui_chat.bedrock import catalog
 from tui_chat.bedrock.catalog import model_change_notes
 from tui_chat.conversation import Conversation, Message
@@ -28,6 +32,7 @@ from tui_chat.reply import Reply, prepare_request
 from tui_chat.sanitize import for_display
 from tui_chat.ui.format import describe_reply, differing, model_name, params_text
 from tui_chat.ui.messages import StreamEnded, StreamText, StreamThinking
+from tui_chat.ui.widgets.chips import chip_line
 from tui_chat.ui.widgets.keys import OrderedInput
 from tui_chat.ui.widgets.message_view import DEFAULT_CODE, CodeStyle, ReplyBody
 
@@ -145,9 +150,12 @@ class CompareScreen(Screen[None]):
         learned: LearnedRules | None = None,
         prompt: str = "",
         code_style: CodeStyle = DEFAULT_CODE,
+        files: list[tuple[Attachment, bytes]] | None = None,
     ):
         super().__init__()
         self.conversation = conversation
+        #: The files attached to the prompt, sent with it to every column (and then stored).
+        self.files = list(files or [])
         self.streams = streams
         self.learned = learned
         self.base = conversation.params
@@ -177,6 +185,8 @@ class CompareScreen(Screen[None]):
                     yield Static(LETTERS[index], classes="letter")
                     yield OrderedInput(default, id=f"config-{index}", compact=True)
             yield Static("", id="problem")
+            if self.files:
+                yield Static(Text("Attached: ").append_text(chip_line(self.attachments)))
         yield OrderedInput(
             self.prompt, id="compare-prompt", placeholder="the prompt for every column"
         )
@@ -192,6 +202,10 @@ class CompareScreen(Screen[None]):
 
     def _layout(self) -> None:
         self.set_class(self.app.size.width < STACK_BELOW, "-stacked")
+
+    @property
+    def attachments(self) -> list[Attachment]:
+        return [attachment for attachment, _ in self.files]
 
     def configs(self) -> list[Params]:
         """Each column's parameters; ParamError names the column and the problem."""
@@ -225,12 +239,25 @@ class CompareScreen(Screen[None]):
         if not prompt.strip():
             self.query_one("#compare-prompt").focus()
             return
-        user = Message(role="user", content=prompt)
+        user = Message(role="user", content=prompt, attachments=self.attachments)
         sending = [*self.conversation.messages, user]
+        store = self.app.store  # type: ignore[attr-defined]
         try:
-            prepared = [prepare_request(sending, params, self.learned) for params in self.configs()]
+            load = store.loader(self.conversation.id, pending={a.sha256: d for a, d in self.files})
+            prepared = [
+                prepare_request(sending, params, self.learned, load=load)
+                for params in self.configs()
+            ]
+            for attachment, data in self.files:
+                store.keep_file(self.conversation.id, attachment, data)
         except ParamError as error:
             self.query_one("#problem", Static).update(Text(f"Not sent: {error}"))
+            return
+        except OSError as error:
+            reason = error.strerror or str(error)
+            self.query_one("#problem", Static).update(
+                Text(f"Not sent: the attached files could not be stored ({reason}).")
+            )
             return
         self.query_one("#problem", Static).update("")
         self.replies = [
@@ -257,6 +284,9 @@ class CompareScreen(Screen[None]):
         prompt = self.query_one("#compare-prompt", Input).value
         line = Text("Prompt: ", style="bold")
         line.append(" ".join(for_display(prompt).split()))
+        if self.files:
+            count = len(self.files)
+            line.append(f"  (+ {count} attached file{'s' if count > 1 else ''})", style="dim")
         self.query_one("#sent-prompt", Static).update(line)
         self.add_class("-sent")
         container = self.query_one("#columns")

@@ -1,15 +1,17 @@
 """MessageView: the conversation's turns, with the streaming reply growing at the bottom.
 
-User turns are plain text; assistant turns are Markdown rendered in chunks of whole blocks
-(`ReplyBody`, ui/widgets/reply_body.py, which the compare screen imports from here too), a
-quiet line saying how the reply ended, and an error block when it failed. Long conversations
-mount only their last turns and load earlier ones as the user scrolls up. All text shown here
-has been through sanitize.for_display, and none of it is ever parsed as markup."""
+User turns are plain text, with their attached files as chips under it (ui/widgets/chips.py;
+Enter on a prompt says where the files' stored copies are); assistant turns are Markdown
+rendered in chunks of whole blocks (`ReplyBody`, ui/widgets/reply_body.py, which the compare
+screen imports from here too), a quiet line saying how the reply ended, and an error block when
+it failed. Long conversations mount only their last turns and load earlier ones as the user
+scrolls up. All text shown here has been through sanitize.for_display, and none of it is ever
+parsed as markup."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import ClassVar
 
 from rich.text import Text
@@ -19,9 +21,11 @@ from textual.css.query import NoMatches
 from textual.widget import Widget
 from textual.widgets import Static
 
+from tui_chat.attachments import Attachment
 from tui_chat.conversation import Message
 from tui_chat.sanitize import for_display
 from tui_chat.ui.format import describe_reply, error_text, model_name
+from tui_chat.ui.widgets.chips import chip_line
 from tui_chat.ui.widgets.reply_body import DEFAULT_CODE, STREAM_FPS, CodeStyle, ReplyBody
 
 #: How many turns are mounted at first, and how many more each time the top is reached.
@@ -210,17 +214,26 @@ class AssistantTurn(TurnKeys, Vertical, can_focus=True):
 
 
 class UserTurn(TurnKeys, Static, can_focus=True):
-    BINDINGS: ClassVar = [Binding("e", "app.edit_prompt", "Edit and resend")]
+    """One prompt, and the files attached to it as chips on a line under it (`missing`: the
+    digests of those whose stored copy is gone)."""
+
+    BINDINGS: ClassVar = [
+        Binding("e", "app.edit_prompt", "Edit and resend"),
+        Binding("enter", "app.where_files", "Where the files are", show=False),
+    ]
 
     DEFAULT_CSS = """
     UserTurn { height: auto; margin-bottom: 1; }
     UserTurn:focus { background: $boost; }
     """
 
-    def __init__(self, message: Message) -> None:
+    def __init__(self, message: Message, missing: set[str] | None = None) -> None:
         text = Text()
         text.append("You\n", style="bold")
         text.append(for_display(message.content))
+        if message.attachments:
+            text.append("\n")
+            text.append_text(chip_line(message.attachments, missing))
         super().__init__(text, classes="turn user")
         self.message = message
 
@@ -249,10 +262,14 @@ class MessageView(VerticalScroll, can_focus=True):
         self.conversation_id = ""
         #: The Pygments theme and background for code blocks (set by the app per theme).
         self.code_style: CodeStyle = DEFAULT_CODE
+        #: Whether an attached file's stored copy is missing (set by the app).
+        self.file_missing: Callable[[str, Attachment], bool] = lambda _id, _attachment: False
 
     def _turn(self, message: Message, streaming: bool = False) -> Widget:
         if message.role == "user":
-            return UserTurn(message)
+            gone = self.file_missing
+            missing = {a.sha256 for a in message.attachments if gone(self.conversation_id, a)}
+            return UserTurn(message, missing)
         turn = AssistantTurn(message, self.code_style, streaming=streaming)
         if streaming:
             self.streaming_turn = turn
