@@ -9,6 +9,7 @@ import asyncio
 from typing import TYPE_CHECKING
 
 from textual.app import ScreenStackError
+from textual.css.query import NoMatches
 
 from tui_chat.conversation import Conversation, Message
 from tui_chat.params import ParamError
@@ -87,9 +88,15 @@ class Replying:
 
     def _turn(self, reply: Reply) -> AssistantTurn | None:
         """The reply's turn on screen, if its conversation is the one shown."""
-        views = self.app.query(MessageView)
-        turn = views.first().streaming_turn if views else None
-        mine = reply.conversation is self.app.conversation
+        if reply.conversation is not self.app.conversation:
+            return None
+        try:
+            # query_one stops at the first match; a query's truth value would walk the whole
+            # DOM (every turn and block of a long chat) on each piece of text.
+            turn = self.app.query_one(MessageView).streaming_turn
+        except NoMatches:  # another screen (compare, a dialog) is on top, or the app is closing
+            return None
+        mine = True
         return turn if mine and turn is not None and turn.message is reply.message else None
 
     def text(self, event: StreamText) -> None:
