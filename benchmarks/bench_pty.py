@@ -24,10 +24,17 @@ every read with its time; all searching happens afterwards on the recorded bytes
   `bytes_per_char_reference` and the CPU the ratio is taken against.
 - Key latency: while the same reply streams at 200 tokens/s, 40 distinct Greek/Cyrillic
   letters (absent from everything else on screen) are typed into the prompt ~120 ms apart;
-  each key's latency is the arrival of its first echo minus the write. The figure is the p95.
+  each key's latency is the arrival of its first echo minus the write. The figure is the p95;
+  key_latency_p99_ms and key_latency_max_ms are the p99 and the worst key of the same run.
+- Idle: the app is started, left to settle (IDLE_SETTLE s after its first frame, so the
+  start-up work is done), then nothing happens for IDLE_SECONDS: idle_bytes_per_s is what it
+  wrote to the terminal per second and idle_cpu_fraction its CPU time over that time.
+- Slow model: the first SLOW_CHARS characters of the reply streamed at SLOW_TPS tokens/s (a
+  large model's pace) to the app and to the reference; slow_cpu_per_kb is the app's CPU per KB
+  over the reference's, in the same run (polling while waiting would show here).
 
-Runs alternate app and reference; figures are the median over runs (each run's own maximum
-for the lag).
+Runs alternate app and reference; figures are the median over runs, except render_lag_ms:
+the worst run's worst marker.
 """
 
 from __future__ import annotations
@@ -58,6 +65,10 @@ KEYS = [chr(c) for c in range(0x03B1, 0x03CA)] + [chr(c) for c in range(0x0430, 
 N_KEYS = 40
 KEY_GAP = 0.12
 DUMPS: list[Path] = []  # --dump: folders to save raw terminal output in
+IDLE_SETTLE = 3.0
+IDLE_SECONDS = 20.0
+SLOW_TPS = 20.0
+SLOW_CHARS = 1500
 
 
 @contextmanager
@@ -99,7 +110,15 @@ def _type_prompt(proc: PtyProcess, text: str) -> None:
     proc.wait_quiet(0.25, 3)
 
 
-def app_stream(env: BenchEnv, emulator: Any, text: str, tps: float, keys: bool) -> dict:
+def _slow_text(text: str) -> str:
+    """The reply's first SLOW_CHARS characters or so, cut at a paragraph."""
+    cut = text.find("\n\n", SLOW_CHARS)
+    return text if cut < 0 else text[:cut] + "\n"
+
+
+def app_stream(
+    env: BenchEnv, emulator: Any, text: str, tps: float, keys: bool, markers: bool = True
+) -> dict:
     """One streaming run of the real app; with `keys`, measure key echo latency instead."""
     from tui_chat.emulator import Fault
 
@@ -138,14 +157,15 @@ def app_stream(env: BenchEnv, emulator: Any, text: str, tps: float, keys: bool) 
             (folder / f"{stem}.out").write_bytes(bytes(out.data))
             reads = [[t - enter, offset] for t, offset in out.reads]
             (folder / f"{stem}.reads.json").write_text(json.dumps(reads))
-        lags = []
-        for word in marker_words(text):
+        lags = [0.0]
+        for word in marker_words(text) if markers else []:
             sent = next(t for t, tok in sends if word in tok)
             seen = out.first(word.encode(), enter_offset)
             if seen is None:
                 raise AssertionError(f"marker {word} never reached the screen")
             lags.append((seen[1] - sent) * 1000)
-        missing = [w for w in marker_words(text) if out.first(w.encode(), enter_offset) is None]
+        words = marker_words(text) if markers else []
+        missing = [w for w in words if out.first(w.encode(), enter_offset) is None]
         return {
             "bytes": written,
             "chars": len(text),
@@ -229,9 +249,20 @@ def run(runs: int = 3, reference: bool = True, keys: bool = True) -> dict[str, A
         if keys:
             log("  key latency run")
             key_run = app_stream(env, emulator, text, KEY_TPS, keys=True)
+        idle_run, slow_runs = {}, []
+        if reference:
+            log(f"  idle run ({IDLE_SECONDS:.0f} s)")
+            idle_run = idle(env)
+            slow = _slow_text(text)
+            slow_file = env.root / "slow.md"
+            slow_file.write_text(slow, encoding="utf-8")
+            log(f"  slow model run ({SLOW_TPS:.0f} tokens/s): app")
+            slow_runs.append(app_stream(env, emulator, slow, SLOW_TPS, keys=False, markers=False))
+            log(f"  slow model run ({SLOW_TPS:.0f} tokens/s): reference")
+            slow_runs.append(reference_stream(env, slow_file, slow, SLOW_TPS))
     figures = {
         "bytes_per_char": median(r["bytes_per_char"] for r in app_runs),
-        "render_lag_ms": median(r["lag_max_ms"] for r in app_runs),
+        "render_lag_ms": max(r["lag_max_ms"] for r in app_runs),
     }
     details: dict[str, Any] = {
         "reply_chars": len(text),
@@ -250,8 +281,36 @@ def run(runs: int = 3, reference: bool = True, keys: bool = True) -> dict[str, A
         details["reference_runs"] = ref_runs
     if key_run:
         figures["key_latency_ms"] = key_run["key_p95_ms"]
+        figures["key_latency_p99_ms"] = percentile(key_run["key_latencies_ms"], 0.99)
+        figures["key_latency_max_ms"] = max(key_run["key_latencies_ms"])
         details["keys"] = key_run
+    if idle_run:
+        figures["idle_bytes_per_s"] = idle_run["bytes_per_s"]
+        figures["idle_cpu_fraction"] = idle_run["cpu_fraction"]
+        details["idle"] = idle_run
+    if slow_runs:
+        figures["slow_cpu_per_kb"] = slow_runs[0]["cpu_per_kb"] / slow_runs[1]["cpu_per_kb"]
+        details["slow"] = slow_runs
     return {"figures": figures, "details": details}
+
+
+def idle(env: BenchEnv) -> dict:
+    """The app left alone: bytes to the terminal per second and the share of a core used."""
+    env.reset_data()
+    with PtyProcess(app_command(), env.env()) as proc:
+        _ready(proc)
+        time.sleep(IDLE_SETTLE)
+        cpu0, start = proc.cpu(), time.monotonic()
+        offset = len(proc.output.data)
+        time.sleep(IDLE_SECONDS)
+        cpu1, end = proc.cpu(), time.monotonic()
+        written = len(proc.output.data) - offset
+        return {
+            "seconds": end - start,
+            "bytes": written,
+            "bytes_per_s": written / (end - start),
+            "cpu_fraction": (cpu1 - cpu0) / (end - start),
+        }
 
 
 def main() -> None:

@@ -10,7 +10,8 @@ Each benchmark module documents its method in its docstring:
 - bench_startup.py    startup_ratio, startup_vs_reference (+ absolute times, cold and warm)
 - bench_long_chat.py  open_long_chat_s, long_chat_rss_mb
 - bench_pty.py        bytes_per_char (+ the reference's), cpu_per_kb, render_lag_ms,
-                      key_latency_ms (the real app on a 120x40 pseudo-terminal)
+                      key_latency_ms (+ p99, max), idle_bytes_per_s, idle_cpu_fraction,
+                      slow_cpu_per_kb (the real app on a 120x40 pseudo-terminal)
 Every figure comes from the emulator on loopback, and ratios compare runs made in the same
 invocation, so a slow or busy machine moves both sides together.
 """
@@ -50,10 +51,15 @@ GOALS: dict[str, tuple[str, str, Callable[[dict[str, float]], bool]]] = {
     "startup_vs_reference": ("x", "<= 1.5", lambda f: f["startup_vs_reference"] <= 1.5),
     "render_lag_ms": ("ms", "<= 250", lambda f: f["render_lag_ms"] <= 250),
     "key_latency_ms": ("ms", "<= 50", lambda f: f["key_latency_ms"] <= 50),
+    "idle_bytes_per_s": ("B/s", "<= 50", lambda f: f["idle_bytes_per_s"] <= 50),
+    "idle_cpu_fraction": ("of a core", "<= 0.01", lambda f: f["idle_cpu_fraction"] <= 0.01),
+    "slow_cpu_per_kb": ("x", "<= 0.25", lambda f: f["slow_cpu_per_kb"] <= 0.25),
 }
 #: Figures reported alongside (absolute times, the reference's own numbers).
 ALSO = {
     "bytes_per_char_reference": "B/char",
+    "key_latency_p99_ms": "ms",
+    "key_latency_max_ms": "ms",
     "startup_empty_s": "s",
     "startup_2000_warm_s": "s",
     "startup_2000_cold_s": "s",
