@@ -143,6 +143,42 @@ async def compare_mode(pilot) -> None:
     await pilot.pause(0.3)
 
 
+async def attachments(pilot) -> None:
+    """A prompt with an image, a PDF and a Python file: sent, and three more waiting."""
+    import struct
+    import zlib
+
+    from tui_chat import attachments as files
+
+    def png(width: int, height: int) -> bytes:
+        def chunk(kind: bytes, data: bytes) -> bytes:
+            body = kind + data
+            return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+        header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+        return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IEND", b"")
+
+    folder = Path(tempfile.mkdtemp())
+    (folder / "chart.png").write_bytes(png(640, 480))
+    pdf = b"%PDF-1.4\n" + b"1 0 obj << /Type /Page >> endobj\n" * 3 + b"%%EOF\n"
+    (folder / "spec.pdf").write_bytes(pdf)
+    (folder / "retry.py").write_text("def retry(call, times=3):\n    ...\n", encoding="utf-8")
+    app = pilot.app
+    for name in ("chart.png", "spec.pdf", "retry.py"):
+        app.attaching.pending.append(files.read(folder / name))
+    await app.attaching.refresh()
+    await send(pilot, "What do these three have in common?")
+    (folder / "notes.md").write_text("# Notes\n", encoding="utf-8")
+    app.attaching.pending.append(files.read(folder / "notes.md"))
+    await app.attaching.refresh()
+    from tui_chat.ui.widgets.message_view import MessageView, UserTurn
+
+    view = app.query_one(MessageView)
+    view.scroll_to_widget(app.query(UserTurn).last(), top=True, animate=False)
+    await pilot.pause(0.2)
+    app.query_one("#prompt").focus()
+
+
 SHOTS = [
     ("streamed-reply", (120, 36), streamed_reply, None),
     ("sidebar", (120, 36), sidebar_editing, None),
@@ -154,6 +190,7 @@ SHOTS = [
     ("light-theme", (120, 36), theme_demo, "paper"),
     ("terminal16", (120, 36), theme_demo, "terminal16"),
     ("compare", (150, 40), compare_mode, None),
+    ("attachments", (120, 36), attachments, None),
 ]
 
 
