@@ -19,6 +19,7 @@ untouched: a paste is kept whole, and sending it sends all of it.
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
 
 from rich.segment import Segment
@@ -31,12 +32,15 @@ from textual.document._wrapped_document import WrappedDocument
 from textual.expand_tabs import expand_text_tabs_from_widths
 from textual.message import Message
 from textual.strip import Strip
+from textual.timer import Timer
 from textual.widgets import TextArea
 from textual.widgets._text_area import _CLOSING_BRACKETS, _OPENING_BRACKETS
 
 from tui_chat.ui.widgets.keys import OrderedKeys
 from tui_chat.ui.widgets.prompt_wrap import PromptWrap
 
+#: Seconds without a key after which the prompt's cursor stops blinking (it stays shown).
+STILL_AFTER = 5.0
 #: What Textual's "delete word right" deletes up to, and the brackets it matches.
 _SPACES_AND_WORD = re.compile(r"\s*\w+")
 _BRACKET = re.compile(r"[][(){}]")
@@ -100,9 +104,36 @@ class PromptInput(OrderedKeys, TextArea, inherit_bindings=False):
         self.prompt_history: list[str] = prompt_history if prompt_history is not None else []
         self._history_index: int | None = None  # position while browsing with Up/Down
         self._draft_before_history = ""
+        self._last_key = time.monotonic()
+        self._still: Timer | None = None  # stops the cursor blinking after a pause
+
+    def on_mount(self) -> None:
+        self._still = self.set_timer(STILL_AFTER, self._hold_cursor)
+
+    def _hold_cursor(self) -> None:
+        """Nothing typed for STILL_AFTER seconds: the cursor stops blinking and stays shown.
+        A blinking cursor redraws its row twice a second for as long as the app is open
+        (about 400 bytes a second to the terminal, and 1% of a core)."""
+        idle = time.monotonic() - self._last_key
+        if idle < STILL_AFTER:
+            self._still = self.set_timer(STILL_AFTER - idle, self._hold_cursor)
+        else:
+            self._still = None
+            self.cursor_blink = False
+
+    def _typed(self) -> None:
+        """A key or a paste: the cursor blinks again, until the next pause."""
+        self._last_key = time.monotonic()
+        if self._still is None:
+            self.cursor_blink = True
+            self._still = self.set_timer(STILL_AFTER, self._hold_cursor)
+
+    def _on_paste(self, event: events.Paste) -> None:
+        self._typed()
 
     async def _on_key(self, event: events.Key) -> None:
         # Only the prompt's own keys: Textual then calls OrderedKeys' and TextArea's handlers.
+        self._typed()
         if event.key == "enter":
             event.stop()
             event.prevent_default()
