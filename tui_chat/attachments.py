@@ -66,6 +66,11 @@ _IMAGE_FORMATS = {"png": "PNG", "jpeg": "JPEG", "gif": "GIF", "webp": "WEBP"}
 _NAME_CHARACTER = re.compile(r"[^A-Za-z0-9\s\-()\[\]]")
 
 
+def _type(name: str) -> tuple[str, str, str]:
+    """(kind, Converse format, media type) by a file's name; any other file is text."""
+    return TYPES.get(Path(name).suffix.lower(), (TEXT, "", "text/plain"))
+
+
 class AttachmentError(ParamError):
     """A file that cannot be attached, or attachments a request cannot carry; the message
     names the file and the limit. A ParamError, so a request that cannot be sent because of
@@ -89,12 +94,12 @@ class Attachment:
     @property
     def kind(self) -> str:
         """IMAGE, DOCUMENT or TEXT, by the file's name (as it was checked when attached)."""
-        return TYPES.get(Path(self.name).suffix.lower(), (TEXT, "", ""))[0]
+        return _type(self.name)[0]
 
     @property
     def format(self) -> str:
         """The Converse API's name for its format ("png", "pdf"...; "" for a text file)."""
-        return TYPES.get(Path(self.name).suffix.lower(), (TEXT, "", ""))[1]
+        return _type(self.name)[1]
 
     @property
     def stored_name(self) -> str:
@@ -137,7 +142,7 @@ def read(path: str | Path, base: Path | None = None) -> tuple[Attachment, bytes]
         raise AttachmentError(f"{shown}: no such file") from None
     except (OSError, RuntimeError) as error:
         raise AttachmentError(f"{shown}: cannot be read ({error})") from None
-    kind, fmt, media_type = TYPES.get(target.suffix.lower(), (TEXT, "", "text/plain"))
+    kind, fmt, media_type = _type(target.name)
     limit = {IMAGE: IMAGE_MAX_BYTES, DOCUMENT: DOCUMENT_MAX_BYTES}.get(kind, TEXT_MAX_BYTES)
     if target.is_file() and (size := target.stat().st_size) > limit:
         what = {IMAGE: "an image", DOCUMENT: "a document"}.get(kind, "a text file")
@@ -161,13 +166,9 @@ def read(path: str | Path, base: Path | None = None) -> tuple[Attachment, bytes]
 
 
 def _check_image(shown: str, data: bytes, fmt: str) -> None:
-    import imagesize
-
-    found = imagesize.get(io.BytesIO(data))
-    kind = _image_format(data)
-    if kind != fmt or found[0] <= 0 or found[1] <= 0:
+    width, height = image_size(data)
+    if _image_format(data) != fmt or width <= 0 or height <= 0:
         raise AttachmentError(f"{shown} is not a {fmt.upper()} image its name says it is")
-    width, height = found
     if max(width, height) > IMAGE_MAX_SIDE:
         raise AttachmentError(
             f"{shown} is {width}x{height} px; Bedrock takes images of at most "

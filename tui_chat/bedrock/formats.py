@@ -413,13 +413,14 @@ def prepare(
     turns = turns_from_messages(messages, load, file_notes)
     if not turns:
         raise ParamError("messages", [], "at least one non-empty user message")
-    info = _fit_files(turns, info)
-    choice = choose_params(params, info, refused)
-    choice.notes.extend(file_notes)
-    if info.format != catalog.lookup(params.model).format and fmt is None:
-        choice.notes.append(
+    fitted = _fit_files(turns, info)
+    if fitted.format != info.format:
+        file_notes.append(
             "sent with ConverseStream: Bedrock takes documents only through the Converse API"
         )
+    info = fitted
+    choice = choose_params(params, info, refused)
+    choice.notes.extend(file_notes)
     send = choice.send
     takes_prefill = info.prefill and "prefill" not in refused
     if turns[-1].role == "assistant" and not takes_prefill:

@@ -102,11 +102,6 @@ def read_attachments(args: argparse.Namespace) -> list[tuple[Attachment, bytes]]
     return files
 
 
-def pending_only(pending: dict[str, bytes]) -> Any:
-    """A loader for a new conversation's files, not stored yet."""
-    return lambda attachment: pending.get(attachment.sha256)
-
-
 class Ask:
     """One `ask`: the reply's listener and keeper, and everything it needs to finish cleanly
     however it is stopped."""
@@ -193,13 +188,16 @@ class Ask:
         for line in notes:
             note(line)
 
+        if conversation is None:  # in memory only until the request can go
+            conversation = Conversation.new(params)
+            if title is not None:
+                conversation.rename(title)
         user = Message(role="user", content=prompt, attachments=[a for a, _ in files])
-        history = [*(conversation.messages if conversation else []), user]
+        history = [*conversation.messages, user]
         learned = LearnedRules.in_folder(settings.paths.cache_dir)
         pending = {attachment.sha256: data for attachment, data in files}
-        load_id = conversation.id if conversation is not None else ""
         try:
-            load = self.store.loader(load_id, pending) if load_id else pending_only(pending)
+            load = self.store.loader(conversation.id, pending)
             prepared = prepare_request(history, params, learned, load=load)
         except ParamError as error:
             raise UsageError(str(error)) from None
@@ -209,10 +207,6 @@ class Ask:
             note(line)
         engine = self.engine()
 
-        if conversation is None:
-            conversation = Conversation.new(params)
-            if title is not None:
-                conversation.rename(title)
         conversation.params = params
         conversation.add(user)
         self.conversation = conversation

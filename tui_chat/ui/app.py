@@ -419,11 +419,11 @@ class ChatApp(App):
         if await self._check_bindings(event.key):
             return
         focused = self.focused
-        on_main = self.screen is self.screen_stack[0]
-        prompt = self.query_one(PromptInput) if on_main else None
-        typing_elsewhere = focused is None or isinstance(focused, Input | TextArea)
         typed = typed_text(event.key, event.character) is not None
-        if prompt is not None and typed and (focused is prompt or not typing_elsewhere):
+        on_main = self.screen is self.screen_stack[0]
+        prompt = self.query_one(PromptInput) if typed and on_main else None
+        typing_elsewhere = focused is None or isinstance(focused, Input | TextArea)
+        if prompt is not None and (focused is prompt or not typing_elsewhere):
             self.set_focus(prompt)  # at once (focus() waits): the rest of a burst goes there
             prompt.insert(event.character)
             event.stop()

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from textual.css.query import NoMatches
+
 from tui_chat.conversation import Conversation
 from tui_chat.store import Problem
 from tui_chat.ui.widgets.conversation_list import ConversationList, Entry
@@ -58,10 +60,12 @@ class Listing:
     def refresh(self, conversation: Conversation) -> None:
         """Update the conversation's row after a save (and select it if it is open)."""
         app = self.app
-        lists = app.query(ConversationList)
-        if not lists or not app.store.exists(conversation.id):  # closing, or never saved
+        if not app.store.exists(conversation.id):  # never saved
             return
-        rows = lists.first()
+        try:
+            rows = app.query_one(ConversationList)  # stops at the first match: no DOM walk
+        except NoMatches:  # the app is closing
+            return
         count = sum(1 for m in conversation.messages if m.status != "streaming")
         streaming = conversation.id in app.streams
         rows.upsert(

@@ -94,10 +94,9 @@ class Replying:
             # query_one stops at the first match; a query's truth value would walk the whole
             # DOM (every turn and block of a long chat) on each piece of text.
             turn = self.app.query_one(MessageView).streaming_turn
-        except NoMatches:  # another screen (compare, a dialog) is on top, or the app is closing
+        except NoMatches:  # the app is closing
             return None
-        mine = True
-        return turn if mine and turn is not None and turn.message is reply.message else None
+        return turn if turn is not None and turn.message is reply.message else None
 
     def text(self, event: StreamText) -> None:
         reply = self.app.streams.current(event.conversation_id, event.request_id)
