@@ -26,7 +26,13 @@ from tui_chat.conversation import Message
 from tui_chat.sanitize import for_display
 from tui_chat.ui.format import describe_reply, error_text, model_name
 from tui_chat.ui.widgets.chips import chip_line
-from tui_chat.ui.widgets.reply_body import DEFAULT_CODE, STREAM_FPS, CodeStyle, ReplyBody
+from tui_chat.ui.widgets.reply_body import (
+    DEFAULT_CODE,
+    STREAM_FPS,
+    CodeStyle,
+    ReplyBody,
+    Unscrolled,
+)
 
 #: How many turns are mounted at first, and how many more each time the top is reached.
 INITIAL_TURNS = 24
@@ -109,7 +115,7 @@ class ThinkingBlock(Static):
         return head
 
 
-class TurnKeys(Widget):
+class TurnKeys(Unscrolled):
     """Keys on a focused turn: move between turns, copy it, copy a code block from it."""
 
     BINDINGS: ClassVar = [
@@ -264,6 +270,11 @@ class MessageView(VerticalScroll, can_focus=True):
         self.code_style: CodeStyle = DEFAULT_CODE
         #: Whether an attached file's stored copy is missing (set by the app).
         self.file_missing: Callable[[str, Attachment], bool] = lambda _id, _attachment: False
+
+    def _size_updated(self, size, virtual_size, container_size, layout: bool = True) -> bool:
+        """As `Unscrolled`'s: the scrollbar and the scroll position follow a new virtual
+        size here (Textual's `_scroll_update`); the second layout it asks for changes nothing."""
+        return super()._size_updated(size, virtual_size, container_size, layout=False)
 
     def _turn(self, message: Message, streaming: bool = False) -> Widget:
         if message.role == "user":

@@ -10,6 +10,7 @@ import time
 
 from rich.text import Text
 from textual.containers import Vertical
+from textual.widget import Widget
 from textual.widgets import Static
 
 from tui_chat.sanitize import for_display
@@ -30,7 +31,17 @@ CodeStyle = tuple[str, str]  # (Pygments theme, background colour)
 DEFAULT_CODE: CodeStyle = ("monokai", "default")
 
 
-class MarkdownChunk(Static):
+class Unscrolled(Widget):
+    """A widget in the message pane that never scrolls its own content. Textual sets each
+    resized widget's virtual size as a reactive that asks for a layout, so every layout that
+    resizes one is followed by a second, full one that changes nothing; these skip it (as
+    Textual's own scrolling path does)."""
+
+    def _size_updated(self, size, virtual_size, container_size, layout: bool = True) -> bool:
+        return super()._size_updated(size, virtual_size, container_size, layout=False)
+
+
+class MarkdownChunk(Unscrolled, Static):
     """Part of a reply. Until it is first drawn its height is estimated from its text, so the
     chunks of a long reply that scroll by unseen are never parsed or rendered; once drawn, its
     real height replaces the estimate."""
@@ -40,6 +51,8 @@ class MarkdownChunk(Static):
         self._source = content
         self._lazy = lazy  # the live chunk, redrawn as text arrives, is always measured
         self._estimated: int | None = None
+        #: Grow in steps of this many lines (the block being written, while it streams).
+        self.step = 0
 
     def update(self, content="", *, layout: bool = True) -> None:
         self._source = content
@@ -51,7 +64,10 @@ class MarkdownChunk(Static):
         if self._lazy and isinstance(source, RenderedOnce) and source.rendered_width() is None:
             self._estimated = source.estimate_height(width)
             return self._estimated
-        return super().get_content_height(container, viewport, width)
+        height = super().get_content_height(container, viewport, width)
+        if self.step and height:
+            return -(-height // self.step) * self.step
+        return height
 
     def render_lines(self, crop):
         lines = super().render_lines(crop)
@@ -64,7 +80,7 @@ class MarkdownChunk(Static):
         return lines
 
 
-class ReplyBody(Vertical):
+class ReplyBody(Unscrolled, Vertical):
     """A reply's Markdown, cheap to grow a token at a time.
 
     Settled chunks (whole blocks, about CHUNK_CHARS each) are rendered once, when first seen.
@@ -179,6 +195,9 @@ class ReplyBody(Vertical):
             self._open.set_class(not shown, "-last")
         width = self._live.content_region.width or self.content_region.width
         height = self._measure(renderable, width) if width else -1
+        step = self._live.step = TAIL_STEP
+        if height > 0:
+            height = -(-height // step) * step
         if moved or height != self._tail_height or height < 0:
             self._tail_height = height
             self._live.update(renderable)
@@ -210,5 +229,6 @@ class ReplyBody(Vertical):
             self._open.display = True
             self._open.set_class(True, "-last")
             self._live.display = False
+            self._live.step = 0
         self.streaming = False
         self.refresh(layout=True)  # to its exact height
