@@ -127,8 +127,11 @@ class ChatApp(App):
         yield Footer()
 
     def get_line_filters(self):
-        """Textual's filters, and one that removes any control character from every line."""
-        return [*super().get_line_filters(), self._no_controls]
+        """One filter: it removes any control character from every line, then runs Textual's."""
+        textual_filters = tuple(super().get_line_filters())
+        if self._no_controls.then != textual_filters:  # a theme or NO_COLOR changed them
+            self._no_controls = NoControlCharacters(textual_filters)
+        return [self._no_controls]
 
     def get_driver_class(self):
         return driver_class(super().get_driver_class())
