@@ -20,3 +20,61 @@ async def test_the_app_gives_textual_one_filter_that_wraps_its_own(make_app):
         app._filters.append(Monochrome())  # as NO_COLOR or a theme change would
         (changed,) = app.get_line_filters()
         assert changed is not only and changed.then[-1] is app._filters[-1]
+
+
+WORDS = (
+    "streaming replies grow a few words at a time while the pane stays anchored at the "
+    "bottom and every repaint costs the terminal bytes and the machine time "
+).split()
+
+
+def _prose(paragraphs: int, words: int) -> str:
+    return "\n\n".join(
+        " ".join(WORDS[(p * 7 + i) % len(WORDS)] for i in range(words)) for p in range(paragraphs)
+    )
+
+
+async def test_a_streaming_reply_is_mostly_repainted_in_place(make_app, emulator, monkeypatch):
+    """Each flush of a growing reply used to cost two full layouts of the screen (one for the
+    new height, a second Textual asks for when a widget's virtual size changes). Now the block
+    being written grows a few lines at a time and is repainted in place in between."""
+    from tui_chat.emulator import Fault
+    from tui_chat.ui.widgets.reply_body import ReplyBody
+
+    from .conftest import send, wait_idle
+
+    text = _prose(2, 120)
+    emulator.tokens_per_second = 100
+    emulator.add_fault(Fault("scripted_reply", text=text))
+    layouts = 0
+    at_flush: list[int] = []  # layouts so far, at each flush that showed new text
+    original_flush = ReplyBody.flush
+
+    def counting_flush(self) -> None:
+        if self._pending:
+            at_flush.append(layouts)
+        original_flush(self)
+
+    monkeypatch.setattr(ReplyBody, "flush", counting_flush)
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        original_layout = screen._refresh_layout
+
+        def counting_layout(*args, **kwargs):
+            nonlocal layouts
+            layouts += not kwargs.get("scroll", args[1] if len(args) > 1 else False)
+            return original_layout(*args, **kwargs)
+
+        screen._refresh_layout = counting_layout
+        await send(pilot, "Two long paragraphs, please")
+        await wait_idle(pilot, app, timeout=20)
+        screen._refresh_layout = original_layout
+        assert app.conversation.messages[-1].content == text
+    # While it streams (the start and the end change the footer and the title too):
+    flushes = len(at_flush) - 3
+    assert flushes >= 10, at_flush
+    during = at_flush[-1] - at_flush[2]
+    # Measured: about one layout for every three flushes (it was two for each).
+    assert during <= flushes * 0.6, (during, flushes)
