@@ -10,6 +10,7 @@ import time
 
 from rich.text import Text
 from textual.containers import Vertical
+from textual.geometry import Region
 from textual.widget import Widget
 from textual.widgets import Static
 
@@ -24,7 +25,7 @@ TYPING_GRACE = 0.5
 #: ... and after a flush of at least BURST_CHARS (a very fast stream, or one catching up).
 BURST_FPS = 3.0
 BURST_CHARS = 2000
-#: A streaming reply's height grows in steps of this many lines (or a fifth of the screen).
+#: The block being written grows in steps of this many lines (or a fifth of the screen).
 TAIL_STEP = 4
 
 CodeStyle = tuple[str, str]  # (Pygments theme, background colour)
@@ -59,6 +60,17 @@ class MarkdownChunk(Unscrolled, Static):
         self._estimated = None
         super().update(content, layout=layout)
 
+    def update_from(self, content, line: int) -> None:
+        """New content of the same height whose lines above `line` are as they were: only the
+        lines from there on are repainted (and written to the terminal)."""
+        self._source = content
+        self._estimated = None
+        # Static.update, without the refresh of the whole widget it ends with.
+        self._Static__content = content
+        self._Static__visual = None
+        width, height = self.size
+        self.refresh(Region(0, line, width, max(1, height - line)))
+
     def get_content_height(self, container, viewport, width: int) -> int:
         source = self._source
         if self._lazy and isinstance(source, RenderedOnce) and source.rendered_width() is None:
@@ -86,8 +98,9 @@ class ReplyBody(Unscrolled, Vertical):
     Settled chunks (whole blocks, about CHUNK_CHARS each) are rendered once, when first seen.
     While streaming, `_open` holds the whole blocks of the chunk still filling and `_live` the
     block still being written; only `_live` is redrawn as text arrives, at most STREAM_FPS
-    times a second, and the reply's height grows in steps of TAIL_STEP lines, so most redraws
-    change a few lines in place instead of moving (and so repainting) the whole pane.
+    times a second, and its height grows in steps of TAIL_STEP lines (or a fifth of the
+    screen): most redraws then repaint the lines that changed, in place, instead of laying
+    out the screen again and scrolling (so repainting) the whole pane.
     """
 
     DEFAULT_CSS = """
@@ -109,6 +122,7 @@ class ReplyBody(Unscrolled, Vertical):
         self._open: MarkdownChunk | None = None
         self._live: MarkdownChunk | None = None
         self._tail_height = -1  # lines `_live` took when last laid out
+        self._tail_lines: list = []  # and the lines it showed
         self._initial = for_display(text)
 
     def compose(self):
@@ -184,7 +198,8 @@ class ReplyBody(Unscrolled, Vertical):
         self._open.set_class(not self._chunker.tail.strip(), "-last")
 
     def _show_tail(self, moved: bool) -> None:
-        """Redraw the block being written: in place when its height is unchanged."""
+        """Redraw the block being written: in place, from its first changed line, when its
+        (stepped) height is unchanged."""
         assert self._live is not None
         tail = self._chunker.tail
         renderable = self._render_markdown(tail)
@@ -194,29 +209,25 @@ class ReplyBody(Unscrolled, Vertical):
         if self._open is not None:
             self._open.set_class(not shown, "-last")
         width = self._live.content_region.width or self.content_region.width
-        height = self._measure(renderable, width) if width else -1
-        step = self._live.step = TAIL_STEP
+        lines = self._render_lines(renderable, width) if width else []
+        height = len(lines) if width else -1
+        step = self._live.step = max(TAIL_STEP, self.screen.size.height // 5)
         if height > 0:
             height = -(-height // step) * step
-        if moved or height != self._tail_height or height < 0:
+        if moved or height != self._tail_height or height < 0 or not self._live.size:
             self._tail_height = height
             self._live.update(renderable)
-        else:
-            self._live.update(renderable, layout=False)
+        else:  # the same height: repaint from the first line that changed
+            before = self._tail_lines
+            same = 0
+            while same < min(len(lines), len(before)) and lines[same] == before[same]:
+                same += 1
+            self._live.update_from(renderable, same)
+        self._tail_lines = lines
 
-    def get_content_height(self, container, viewport, width: int) -> int:
-        """While streaming, the reply's height grows in steps of a few lines: a new line
-        of text then changes only the lines around it, instead of scrolling (and so
-        repainting) the whole pane for every line."""
-        height = super().get_content_height(container, viewport, width)
-        if self.streaming and self._live is not None:
-            step = max(TAIL_STEP, viewport.height // 5)
-            return -(-height // step) * step
-        return height
-
-    def _measure(self, renderable, width: int) -> int:
+    def _render_lines(self, renderable, width: int) -> list:
         console = self.app.console
-        return len(console.render_lines(renderable, console.options.update_width(width)))
+        return console.render_lines(renderable, console.options.update_width(width))
 
     def finish(self) -> None:
         self.flush()
