@@ -42,3 +42,19 @@ async def test_a_key_or_a_paste_makes_it_blink_again_and_a_recent_key_puts_the_p
         prompt.post_message(events.Paste("pasted"))
         await pilot.pause()
         assert prompt.cursor_blink and prompt.text.endswith("pasted")
+
+
+async def test_a_cursor_caught_hidden_mid_blink_is_shown_when_the_blinking_stops(make_app):
+    app = make_app()
+    async with app.run_test() as pilot:
+        prompt = app.query_one(PromptInput)
+        await pilot.pause()
+        assert prompt.has_focus
+        prompt._toggle_cursor_blink_visible()
+        if prompt._cursor_visible:
+            prompt._toggle_cursor_blink_visible()
+        assert not prompt._cursor_visible
+        prompt._last_key -= prompt_module.STILL_AFTER
+        prompt._hold_cursor()
+        assert not prompt.cursor_blink and prompt._cursor_visible
+        assert not prompt.blink_timer._active.is_set()  # paused: nothing wakes to blink

@@ -30,6 +30,7 @@ from textual.document._document import Location
 from textual.document._document_navigator import DocumentNavigator
 from textual.document._wrapped_document import WrappedDocument
 from textual.expand_tabs import expand_text_tabs_from_widths
+from textual.geometry import Region
 from textual.message import Message
 from textual.strip import Strip
 from textual.timer import Timer
@@ -119,7 +120,22 @@ class PromptInput(OrderedKeys, TextArea, inherit_bindings=False):
             self._still = self.set_timer(STILL_AFTER - idle, self._hold_cursor)
         else:
             self._still = None
-            self.cursor_blink = False
+            # Not `cursor_blink = False`: that repaints the whole prompt, border and all.
+            self.set_reactive(TextArea.cursor_blink, False)
+            if self.is_mounted:
+                self.blink_timer.pause()
+            if self.has_focus and not self._cursor_visible:
+                self._toggle_cursor_blink_visible()
+
+    def _toggle_cursor_blink_visible(self) -> None:
+        """A blink repaints the cursor's cell: Textual repaints its whole row (twice), about
+        250 bytes to the terminal for each blink of one cell."""
+        if not self.screen.is_active:
+            return
+        self.set_reactive(TextArea._cursor_visible, not self._cursor_visible)
+        x, y = self._cursor_offset  # in the wrapped text, before the gutter and the scroll
+        scroll_x, scroll_y = self.scroll_offset
+        self.refresh(Region(x + self.gutter_width - scroll_x, y - scroll_y, 1, 1))
 
     def _typed(self) -> None:
         """A key or a paste: the cursor blinks again, until the next pause."""
