@@ -22,10 +22,11 @@ async def test_the_app_gives_textual_one_filter_that_wraps_its_own(make_app):
         assert changed is not only and changed.then[-1] is app._filters[-1]
 
 
-WORDS = (
+SENTENCE = (
     "streaming replies grow a few words at a time while the pane stays anchored at the "
-    "bottom and every repaint costs the terminal bytes and the machine time "
-).split()
+    "bottom and every repaint costs the terminal bytes and the machine time"
+)
+WORDS = SENTENCE.split()
 
 
 def _prose(paragraphs: int, words: int) -> str:
@@ -78,3 +79,24 @@ async def test_a_streaming_reply_is_mostly_repainted_in_place(make_app, emulator
     during = at_flush[-1] - at_flush[2]
     # Measured: 3 layouts in 24 flushes (it was two for each flush).
     assert during <= flushes * 0.6, (during, flushes)
+
+
+async def test_the_keys_of_a_prompt_just_sent_do_not_slow_its_reply(make_app, emulator):
+    """Replies repaint at TYPING_FPS while the user types; the prompt's own keys, up to the
+    Enter that sent it, held the first half second of every reply to that rate (its first
+    words reached the screen ~400 ms late)."""
+    from tui_chat.emulator import Fault
+
+    from .conftest import send, wait_idle
+
+    emulator.tokens_per_second = 40
+    stall = Fault("stall", after_tokens=5, seconds=10)
+    emulator.add_fault(stall)
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await send(pilot, "Hello there")
+        assert app.last_typed == 0.0
+        await pilot.press("x")  # typing while it streams does count
+        assert app.last_typed > 0.0
+        stall.release()
+        await wait_idle(pilot, app, timeout=20)

@@ -394,8 +394,8 @@ class ChatApp(App):
     @on(PromptInput.Changed, "#prompt")
     def _on_prompt_changed(self, event: PromptInput.Changed) -> None:
         """Keep the draft in the state as it is typed, so any way of quitting keeps it."""
-        if event.text_area.text:  # not the prompt emptied by sending it
-            self.last_typed = time.monotonic()  # streaming replies repaint less while typing
+        # Replies repaint less while the user types; the keys of a prompt just sent do not count.
+        self.last_typed = time.monotonic() if event.text_area.text else 0.0
         self.remember_draft(event.text_area.text)
         self.update_context(event.text_area.text)
 
