@@ -14,7 +14,7 @@ from typing import ClassVar
 
 from textual import events, on
 from textual._dispatch_key import dispatch_key
-from textual.app import App, SystemCommand
+from textual.app import SystemCommand
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Input, TextArea
@@ -30,10 +30,10 @@ from tui_chat.store import Problem, SaveResult, SessionStore, StoreError
 from tui_chat.ui import commands
 from tui_chat.ui.account import Account
 from tui_chat.ui.attaching import Attaching, AttachmentChips
-from tui_chat.ui.driver import TerminalGone, driver_class
+from tui_chat.ui.drawing import Drawing
+from tui_chat.ui.driver import TerminalGone
 from tui_chat.ui.format import context_meter, conversation_usage, usage_words
 from tui_chat.ui.keeping import Keeping
-from tui_chat.ui.line_filter import NoControlCharacters
 from tui_chat.ui.listing import NEW_DRAFT_KEY, Listing
 from tui_chat.ui.messages import CopyText, StreamEnded, StreamText, StreamThinking
 from tui_chat.ui.panes import Panes
@@ -59,7 +59,7 @@ WARM_UP_DELAY = 0.3
 
 
 @commands.delegate
-class ChatApp(App):
+class ChatApp(Drawing):
     """The full-screen chat client."""
 
     CSS_PATH = "app.tcss"
@@ -111,7 +111,6 @@ class ChatApp(App):
         self.attaching = Attaching(self)
         self.compare_screen: CompareScreen | None = None
         self.last_typed = 0.0  # streaming replies repaint less while the user types
-        self._no_controls = NoControlCharacters()
         self._reshow_merged = True
         self._context_base: int | None = None  # the context meter's tokens before the draft
 
@@ -125,16 +124,6 @@ class ChatApp(App):
                 yield PromptInput(id="prompt", prompt_history=self.state.history)
             yield ParamSidebar(self.conversation.params, catalog.suggestions(None), id="sidebar")
         yield Footer()
-
-    def get_line_filters(self):
-        """One filter: it removes any control character from every line, then runs Textual's."""
-        textual_filters = tuple(super().get_line_filters())
-        if self._no_controls.then != textual_filters:  # a theme or NO_COLOR changed them
-            self._no_controls = NoControlCharacters(textual_filters)
-        return [self._no_controls]
-
-    def get_driver_class(self):
-        return driver_class(super().get_driver_class())
 
     def validate_theme(self, name: str) -> str:
         return self.themes.usable(name, self.__dict__.get("_reactive_theme"))
