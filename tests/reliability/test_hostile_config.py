@@ -132,6 +132,41 @@ async def test_a_remembered_theme_with_a_bad_colour_is_never_offered_and_the_app
     assert path.read_bytes() == before
 
 
+def test_a_user_theme_named_like_ours_or_textuals_is_checked_all_the_same(tmp_path):
+    """Our themes and Textual's are checked by the tests above, not at each start; a user's
+    file that takes one of their names is checked like any other, and is no longer trusted."""
+    ours = themes.load_theme(sorted(themes.shipped_folder().glob("*.toml"))[0]).name
+    theme_file(tmp_path, ours, {"footer-key-foreground": "banana"})
+    theme_file(tmp_path, "textual-light", {"footer-key-foreground": "#aa3366"})
+    found = themes.load_all(tmp_path)
+    assert [p.path.name for p in found.problems] == [f"{ours}.toml"]
+    assert "textual-light" not in found.trusted  # the user's replaces Textual's
+    assert ours in found.trusted  # the user's was refused: ours is the one registered
+    assert "textual-dark" in found.trusted
+
+
+async def test_at_start_only_the_users_themes_are_checked(
+    make_app, emulator, isolated_environment, monkeypatch
+):
+    import tui_chat.ui.theming as theming
+
+    checked: list[str] = []
+    original = themes.check_variables
+
+    def counting(theme):
+        checked.append(theme.name)
+        return original(theme)
+
+    monkeypatch.setattr(themes, "check_variables", counting)
+    monkeypatch.setattr(theming, "check_variables", counting)
+    theme_file(user_themes(isolated_environment), "berry", {"footer-key-foreground": "#aa3366"})
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        assert "berry" in app.available_themes
+    assert set(checked) == {"berry"}, checked
+
+
 BANANA = Theme(name="banana", primary="#336699", variables={"footer-key-foreground": "banana"})
 
 

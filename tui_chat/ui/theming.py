@@ -32,6 +32,7 @@ class Themes:
     def register(self, folder: Path | None, wanted: list[str | None]) -> None:
         """Register our themes and the user's, then apply the first of `wanted` known."""
         found = load_all(folder)
+        self._problems.update(dict.fromkeys(found.trusted))  # None: nothing wrong
         for theme in found.themes:
             if self.problem(theme) is None:
                 self.app.register_theme(theme)
