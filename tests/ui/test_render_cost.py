@@ -100,3 +100,27 @@ async def test_the_keys_of_a_prompt_just_sent_do_not_slow_its_reply(make_app, em
         assert app.last_typed > 0.0
         stall.release()
         await wait_idle(pilot, app, timeout=20)
+
+
+async def test_the_footer_has_its_keys_in_the_first_frame(make_app, monkeypatch):
+    """Textual's Footer composes empty and fills itself a refresh and a recompose after the
+    first change of bindings: the last thing of the start-up to appear (~130 ms late)."""
+    from textual.widgets._footer import FooterKey
+
+    from tui_chat.ui.widgets.footer import ReadyFooter
+
+    app = make_app()
+    composed: list[int] = []
+    original = ReadyFooter.compose
+
+    def counting(self):
+        widgets = list(original(self))
+        composed.append(sum(isinstance(w, FooterKey) for w in widgets))
+        yield from widgets
+
+    monkeypatch.setattr(ReadyFooter, "compose", counting)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        keys = [key.key for key in app.query(FooterKey)]
+    assert composed and composed[0] > 0  # the very first compose already has the keys
+    assert "ctrl+q" in keys

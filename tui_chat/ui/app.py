@@ -17,7 +17,7 @@ from textual._dispatch_key import dispatch_key
 from textual.app import SystemCommand
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Input, TextArea
+from textual.widgets import Input, TextArea
 
 from tui_chat.bedrock import catalog
 from tui_chat.bedrock.client import likely_has_credentials
@@ -48,6 +48,7 @@ from tui_chat.ui.theming import Themes
 from tui_chat.ui.tools import Tools
 from tui_chat.ui.turn_actions import BUSY, TurnActions
 from tui_chat.ui.widgets.conversation_list import ConversationList, ConversationPane
+from tui_chat.ui.widgets.footer import ReadyFooter
 from tui_chat.ui.widgets.keys import typed_text
 from tui_chat.ui.widgets.message_view import AssistantTurn, MessageView, UserTurn
 from tui_chat.ui.widgets.prompt import PromptInput
@@ -123,7 +124,7 @@ class ChatApp(Drawing):
                 yield AttachmentChips(id="chips")
                 yield PromptInput(id="prompt", prompt_history=self.state.history)
             yield ParamSidebar(self.conversation.params, catalog.suggestions(None), id="sidebar")
-        yield Footer()
+        yield ReadyFooter()
 
     def validate_theme(self, name: str) -> str:
         return self.themes.usable(name, self.__dict__.get("_reactive_theme"))

@@ -21,7 +21,7 @@ from textual.binding import Binding
 from textual.containers import Container, Horizontal, Vertical, VerticalScroll
 from textual.message import Message as TextualMessage
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Input, Static
+from textual.widgets import Button, Input, Static
 
 from tui_chat.attachments import Attachment
 from tui_chat.bedrock import catalog
@@ -33,6 +33,7 @@ from tui_chat.sanitize import for_display
 from tui_chat.ui.format import describe_reply, differing, model_name, params_text
 from tui_chat.ui.messages import StreamEnded, StreamText, StreamThinking
 from tui_chat.ui.widgets.chips import chip_line
+from tui_chat.ui.widgets.footer import ReadyFooter
 from tui_chat.ui.widgets.keys import OrderedInput
 from tui_chat.ui.widgets.message_view import DEFAULT_CODE, CodeStyle, ReplyBody
 
@@ -192,7 +193,7 @@ class CompareScreen(Screen[None]):
         )
         yield Static("", id="sent-prompt")
         yield Container(id="columns")
-        yield Footer()
+        yield ReadyFooter()
 
     def on_mount(self) -> None:
         self._layout()

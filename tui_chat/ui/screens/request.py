@@ -8,10 +8,11 @@ from rich.text import Text
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Static, TextArea
+from textual.widgets import Static, TextArea
 
 from tui_chat.bedrock.formats import Prepared, boto3_snippet, request_json
 from tui_chat.ui.messages import CopyText
+from tui_chat.ui.widgets.footer import ReadyFooter
 
 
 class RequestScreen(ModalScreen[None]):
@@ -51,7 +52,7 @@ class RequestScreen(ModalScreen[None]):
             yield Static(
                 Text("j copies the JSON body · p copies the Python · Escape closes", style="dim")
             )
-        yield Footer()
+        yield ReadyFooter()
 
     def action_copy(self, what: str) -> None:
         text = self.json if what == "json" else self.python
