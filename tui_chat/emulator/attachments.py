@@ -39,7 +39,7 @@ import imagesize
 
 from tui_chat.emulator import catalog, errors, signing
 from tui_chat.emulator.catalog import ModelInfo
-from tui_chat.emulator.errors import ApiError, malformed, validation
+from tui_chat.emulator.errors import ApiError, json_type, malformed, validation
 
 IMAGE = "image"
 DOCUMENT = "document"
@@ -223,26 +223,14 @@ def _enum(value: object, allowed: tuple[str, ...], pointer: str) -> None:
 
 def _object(value: object, pointer: str) -> dict:
     if not isinstance(value, dict):
-        raise malformed(f"{pointer}: expected type: JSONObject, found: {_json_type(value)}")
+        raise malformed(f"{pointer}: expected type: JSONObject, found: {json_type(value)}")
     return value
 
 
 def _string(value: object, pointer: str) -> str:
     if not isinstance(value, str):
-        raise malformed(f"{pointer}: expected type: String, found: {_json_type(value)}")
+        raise malformed(f"{pointer}: expected type: String, found: {json_type(value)}")
     return value
-
-
-def _json_type(value: object) -> str:
-    if value is None:
-        return "Null"
-    if isinstance(value, bool):
-        return "Boolean"
-    if isinstance(value, int | float):
-        return "Number"
-    if isinstance(value, list):
-        return "JSONArray"
-    return "JSONObject"
 
 
 def _keys(block: dict, allowed: Collection[str], required: Iterable[str], pointer: str) -> None:

@@ -67,6 +67,21 @@ def malformed(detail: str) -> ApiError:
     )
 
 
+def json_type(value: Any) -> str:
+    """The JSON type name Bedrock's schema messages use ("found: String")."""
+    if value is None:
+        return "Null"
+    if isinstance(value, bool):
+        return "Boolean"
+    if isinstance(value, int | float):
+        return "Number"
+    if isinstance(value, str):
+        return "String"
+    if isinstance(value, list):
+        return "JSONArray"
+    return "JSONObject"
+
+
 INVALID_MODEL = "The provided model identifier is invalid."
 INPUT_TOO_LONG = "Input is too long for requested model."
 TEMPERATURE_TOP_P = (

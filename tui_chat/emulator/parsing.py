@@ -24,7 +24,7 @@ from tui_chat.emulator.attachments import Attachment
 from tui_chat.emulator.caching import MAX_CACHE_POINTS, TTL_SECONDS, CachePoint, PrefixBuilder
 from tui_chat.emulator.catalog import ModelInfo
 from tui_chat.emulator.demo_model import Prompt
-from tui_chat.emulator.errors import malformed, validation
+from tui_chat.emulator.errors import json_type, malformed, validation
 
 ANTHROPIC_VERSION = "bedrock-2023-05-31"
 HUMAN = "\n\nHuman:"
@@ -47,22 +47,8 @@ class Job:
 # JSON-schema style checks (the messages mimic the validator Bedrock runs on model bodies)
 
 
-def _type_name(value: Any) -> str:
-    if value is None:
-        return "Null"
-    if isinstance(value, bool):
-        return "Boolean"
-    if isinstance(value, int | float):
-        return "Number"
-    if isinstance(value, str):
-        return "String"
-    if isinstance(value, list):
-        return "JSONArray"
-    return "JSONObject"
-
-
 def _expect(value: Any, expected: str, pointer: str) -> None:
-    actual = _type_name(value)
+    actual = json_type(value)
     if expected == "Integer":
         if actual != "Number" or (isinstance(value, float) and not value.is_integer()):
             raise malformed(f"{pointer}: expected type: Integer, found: {actual}")
@@ -125,7 +111,7 @@ def _parse_json_object(raw: bytes) -> dict[str, Any]:
             "Malformed input request, please reformat your input and try again."
         ) from None
     if not isinstance(body, dict):
-        raise malformed(f"#: expected type: JSONObject, found: {_type_name(body)}")
+        raise malformed(f"#: expected type: JSONObject, found: {json_type(body)}")
     return body
 
 
