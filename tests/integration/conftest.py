@@ -5,6 +5,7 @@ from __future__ import annotations
 import boto3
 import pytest
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
 from tui_chat.emulator import Emulator
 
@@ -92,3 +93,13 @@ def paced_emulator():
     """An emulator streaming at 20 tokens per second (for timing tests; keep replies short)."""
     with Emulator(tokens_per_second=20.0, first_token_delay=0.1) as emu:
         yield emu
+
+
+def refused(call) -> str:
+    """The message of the ValidationException (HTTP 400) that ``call`` raises."""
+    with pytest.raises(ClientError) as info:
+        call()
+    error = info.value.response["Error"]
+    assert error["Code"] == "ValidationException", error
+    assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    return error["Message"]

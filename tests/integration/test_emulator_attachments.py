@@ -10,9 +10,10 @@ import struct
 import zlib
 
 import pytest
-from botocore.exceptions import ClientError
 
 from tui_chat.emulator import errors
+
+from .conftest import refused
 
 HAIKU45_US = "us.anthropic.claude-haiku-4-5-20251001-v1:0"
 CLAUDE_V2 = "anthropic.claude-v2"
@@ -186,16 +187,6 @@ def converse_stream_text(client, *blocks: dict, model: str = HAIKU45_US) -> str:
         for e in response["stream"]
         if "contentBlockDelta" in e
     )
-
-
-def refused(call) -> str:
-    """The message of the ValidationException (HTTP 400) that ``call`` raises."""
-    with pytest.raises(ClientError) as info:
-        call()
-    error = info.value.response["Error"]
-    assert error["Code"] == "ValidationException", error
-    assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
-    return error["Message"]
 
 
 # ---------------------------------------------------------------------------------------------

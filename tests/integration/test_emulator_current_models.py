@@ -9,10 +9,11 @@ import re
 from datetime import UTC, datetime
 
 import pytest
-from botocore.exceptions import ClientError
 
 from tui_chat.emulator import FAULT_KINDS, Fault
 from tui_chat.emulator.__main__ import parse_fault
+
+from .conftest import refused
 
 HAIKU3 = "anthropic.claude-3-haiku-20240307-v1:0"
 SONNET35 = "anthropic.claude-3-5-sonnet-20240620-v1:0"
@@ -107,16 +108,6 @@ def converse_events(client, model, text="Hello there", **options):
     return list(response["stream"])
 
 
-def refusal(call):
-    """The ValidationException message of a call that must be refused."""
-    with pytest.raises(ClientError) as info:
-        call()
-    error = info.value.response["Error"]
-    assert error["Code"] == "ValidationException", error
-    assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
-    return error["Message"]
-
-
 def refused_on_both_apis(client, model, *, messages_message, converse_message, **params):
     """Send the same settings through InvokeModel (Messages body) and ConverseStream.
 
@@ -126,7 +117,7 @@ def refused_on_both_apis(client, model, *, messages_message, converse_message, *
     effort = body_params.pop("effort", None)
     if effort is not None:
         body_params["output_config"] = {"effort": effort}
-    message = refusal(lambda: invoke_events(client, model, messages_body(**body_params)))
+    message = refused(lambda: invoke_events(client, model, messages_body(**body_params)))
     assert message == messages_message
     converse_params = dict(params)
     if "top_p" in converse_params:
@@ -134,7 +125,7 @@ def refused_on_both_apis(client, model, *, messages_message, converse_message, *
     effort = converse_params.pop("effort", None)
     if effort is not None:
         converse_params["outputConfig"] = {"effort": effort}
-    message = refusal(lambda: converse_events(client, model, **converse_params))
+    message = refused(lambda: converse_events(client, model, **converse_params))
     assert message == converse_message
 
 
@@ -244,7 +235,7 @@ def test_list_foundation_models_leaves_out_end_of_life_and_dates_the_rest(emulat
 def test_get_foundation_model_of_an_end_of_life_model(emulator_control):
     details = emulator_control.get_foundation_model(modelIdentifier=OPUS47.removeprefix("us."))
     assert details["modelDetails"]["modelName"] == "Claude Opus 4.7"
-    message = refusal(lambda: emulator_control.get_foundation_model(modelIdentifier=SONNET37))
+    message = refused(lambda: emulator_control.get_foundation_model(modelIdentifier=SONNET37))
     assert message == "The provided model identifier is invalid."
 
 
@@ -300,7 +291,7 @@ def test_profiles_follow_the_catalogue_and_resolve_for_the_runtime(
         events = converse_events(emulator_runtime, model, max_tokens=5)
         assert events[-2] == {"messageStop": {"stopReason": "max_tokens"}}, model
     for bare in ("anthropic.claude-opus-4-6-v1", "anthropic.claude-sonnet-5"):
-        message = refusal(lambda bare=bare: converse_events(emulator_runtime, bare))
+        message = refused(lambda bare=bare: converse_events(emulator_runtime, bare))
         assert "with on-demand throughput isn’t supported" in message
 
 
@@ -424,7 +415,7 @@ def test_strict_sampler_refuses_any_temperature(emulator_runtime):
     expected = MODEL_ERRORS + "temperature is not supported by this model."
     for temperature in (0, 0.5, 1):
         for call in (emulator_runtime.converse, emulator_runtime.converse_stream):
-            message = refusal(
+            message = refused(
                 lambda call=call, t=temperature: call(
                     modelId=STRICT, messages=user("Hi"), inferenceConfig={"temperature": t}
                 )
@@ -432,7 +423,7 @@ def test_strict_sampler_refuses_any_temperature(emulator_runtime):
             assert message == expected
     # its native (Converse-shaped) InvokeModel body has the same rule
     body = {"messages": user("Hi"), "inferenceConfig": {"temperature": 0.2}}
-    assert refusal(lambda: invoke(emulator_runtime, STRICT, body)) == expected
+    assert refused(lambda: invoke(emulator_runtime, STRICT, body)) == expected
 
     response = emulator_runtime.converse(
         modelId=STRICT, messages=user("Hi"), inferenceConfig={"topP": 0.5, "maxTokens": 300}
@@ -810,7 +801,7 @@ def test_continuation_needs_its_thinking_block_messages(emulator_runtime):
     assert "“Plan my garden”" in text_of(events)
 
     bare = [*prefix, {"role": "assistant", "content": [{"type": "text", "text": "Well,"}]}]
-    message = refusal(
+    message = refused(
         lambda: invoke_events(
             emulator_runtime, HAIKU45, messages_body(messages=bare, thinking=ENABLED)
         )
@@ -820,7 +811,7 @@ def test_continuation_needs_its_thinking_block_messages(emulator_runtime):
         "When `thinking` is enabled, a final `assistant` message must start with a thinking block."
     )
     as_string = [*prefix, {"role": "assistant", "content": "Well,"}]
-    assert "but found `text`" in refusal(
+    assert "but found `text`" in refused(
         lambda: invoke_events(
             emulator_runtime, HAIKU45, messages_body(messages=as_string, thinking=ENABLED)
         )
@@ -855,7 +846,7 @@ def test_continuation_needs_its_thinking_block_converse(emulator_runtime):
     assert "“Plan my garden”" in converse_text(events)
 
     bare = [*user("Plan my garden"), {"role": "assistant", "content": [{"text": "Well,"}]}]
-    message = refusal(
+    message = refused(
         lambda: converse_events(emulator_runtime, HAIKU45, messages=bare, thinking=ENABLED)
     )
     assert message == MODEL_ERRORS + (
@@ -885,10 +876,10 @@ def test_thinking_signatures_are_checked(emulator_runtime):
     assert send_back({**thinking, "thinking": ""})  # what a client got with display "omitted"
     invalid = "messages.1.content.0: Invalid `signature` in `thinking` block"
     tampered = {**thinking, "thinking": thinking["thinking"].replace("garden", "galley")}
-    assert refusal(lambda: send_back(tampered)) == invalid
+    assert refused(lambda: send_back(tampered)) == invalid
     forged = {**thinking, "signature": thinking["signature"][:-6] + "AAAAAA"}
-    assert refusal(lambda: send_back(forged)) == invalid
-    assert refusal(lambda: send_back({**thinking, "signature": "not a signature"})) == invalid
+    assert refused(lambda: send_back(forged)) == invalid
+    assert refused(lambda: send_back({**thinking, "signature": "not a signature"})) == invalid
     # with thinking off the blocks are still checked
     messages = [
         {"role": "user", "content": "Plan my garden"},
@@ -896,7 +887,7 @@ def test_thinking_signatures_are_checked(emulator_runtime):
         {"role": "user", "content": "Go on"},
     ]
     assert (
-        refusal(lambda: invoke_events(emulator_runtime, HAIKU45, messages_body(messages=messages)))
+        refused(lambda: invoke_events(emulator_runtime, HAIKU45, messages_body(messages=messages)))
         == invalid
     )
 
@@ -917,8 +908,8 @@ def test_thinking_signatures_are_checked(emulator_runtime):
     assert converse_back(reasoning)
     signed = reasoning["reasoningContent"]["reasoningText"]
     bad = {"reasoningContent": {"reasoningText": {**signed, "text": signed["text"] + " Also."}}}
-    assert refusal(lambda: converse_back(bad)) == MODEL_ERRORS + invalid
-    assert refusal(lambda: converse_back({"reasoningContent": {"redactedContent": b"forged"}})) == (
+    assert refused(lambda: converse_back(bad)) == MODEL_ERRORS + invalid
+    assert refused(lambda: converse_back({"reasoningContent": {"redactedContent": b"forged"}})) == (
         MODEL_ERRORS + "messages.1.content.0: Invalid `data` in `redacted_thinking` block"
     )
 
@@ -938,7 +929,7 @@ def test_redacted_blocks_go_back_and_serve_as_the_continuations_thinking(
     )
     assert events[1]["content_block"]["type"] == "text"
     tampered = {**redacted, "data": base64.b64encode(b"x" * 72).decode()}
-    message = refusal(
+    message = refused(
         lambda: invoke_events(
             emulator_runtime,
             HAIKU45,
@@ -991,14 +982,14 @@ def test_effort_refused_where_unsupported_or_not_offered(emulator_runtime):
             converse_message=MODEL_ERRORS + message,
             effort=level,
         )
-    message = refusal(
+    message = refused(
         lambda: emulator_runtime.converse(
             modelId=LLAMA, messages=user("Hi"), outputConfig={"effort": "low"}
         )
     )
     assert message == MODEL_ERRORS + unsupported
     extra = messages_body(output_config={"effort": "low", "speed": "fast"})
-    assert refusal(lambda: invoke_events(emulator_runtime, OPUS47, extra)) == (
+    assert refused(lambda: invoke_events(emulator_runtime, OPUS47, extra)) == (
         "output_config.speed: Extra inputs are not permitted"
     )
 
@@ -1058,12 +1049,12 @@ def test_prefill_refused_from_the_46_models_on(emulator_runtime, model):
         {"role": "user", "content": "Hi"},
         {"role": "assistant", "content": "Well,"},
     ]
-    message = refusal(
+    message = refused(
         lambda: invoke_events(emulator_runtime, model, messages_body(messages=prefill))
     )
     assert message == PREFILL
     converse = [*user("Hi"), {"role": "assistant", "content": [{"text": "Well,"}]}]
-    message = refusal(lambda: converse_events(emulator_runtime, model, messages=converse))
+    message = refused(lambda: converse_events(emulator_runtime, model, messages=converse))
     assert message == MODEL_ERRORS + PREFILL
     # a conversation that ends with the user is fine
     history = [*prefill, {"role": "user", "content": "Go on"}]
@@ -1201,7 +1192,7 @@ def test_no_more_than_four_cache_points(fresh_cache, emulator_runtime):
     )
     limit = "A maximum of 4 blocks with cache_control may be provided. Found 5."
     for model in (SONNET4, CLAUDE_V2):  # checked even where caching is not offered
-        assert refusal(lambda model=model: invoke_events(emulator_runtime, model, body)) == limit
+        assert refused(lambda model=model: invoke_events(emulator_runtime, model, body)) == limit
     body["system"] = body["system"][:2]
     assert invoke_events(emulator_runtime, SONNET4, body)
 
@@ -1215,7 +1206,7 @@ def test_no_more_than_four_cache_points(fresh_cache, emulator_runtime):
         point,
     ]
     content = [{"text": "One"}, point, {"text": "Two"}, point]
-    message = refusal(
+    message = refused(
         lambda: emulator_runtime.converse(
             modelId=SONNET4, system=system, messages=[{"role": "user", "content": content}]
         )
@@ -1231,7 +1222,7 @@ def test_cache_markers_count_wherever_they_stand_and_blocks_must_not_be_empty(
 ):
     point = {"cachePoint": {"type": "default"}}
     limit = MODEL_ERRORS + "A maximum of 4 blocks with cache_control may be provided. Found 5."
-    message = refusal(
+    message = refused(
         lambda: emulator_runtime.converse(
             modelId=SONNET4,
             system=[point, {"text": "Rule."}, point, point],  # leading and doubled points count
@@ -1247,14 +1238,14 @@ def test_cache_markers_count_wherever_they_stand_and_blocks_must_not_be_empty(
             }
         ]
     )
-    message = refusal(lambda: invoke_events(emulator_runtime, SONNET4, empty))
+    message = refused(lambda: invoke_events(emulator_runtime, SONNET4, empty))
     assert message == "messages: text content blocks must be non-empty"
     empty = messages_body(
         system=[{"type": "text", "text": "", "cache_control": {"type": "ephemeral"}}]
     )
-    message = refusal(lambda: invoke_events(emulator_runtime, SONNET4, empty))
+    message = refused(lambda: invoke_events(emulator_runtime, SONNET4, empty))
     assert message == "system: text content blocks must be non-empty"
-    message = refusal(
+    message = refused(
         lambda: emulator_runtime.converse(
             modelId=SONNET4, messages=[{"role": "user", "content": [{"text": "  "}, point]}]
         )
@@ -1265,7 +1256,7 @@ def test_cache_markers_count_wherever_they_stand_and_blocks_must_not_be_empty(
             {"type": "text", "text": "Rule.", "cache_control": {"type": "ephemeral", "ttl": "2h"}}
         ]
     )
-    message = refusal(lambda: invoke_events(emulator_runtime, SONNET4, bad_ttl))
+    message = refused(lambda: invoke_events(emulator_runtime, SONNET4, bad_ttl))
     assert message == "system.0.cache_control.ttl: Input should be '5m' or '1h'"
 
 
