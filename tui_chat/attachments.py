@@ -116,6 +116,11 @@ class Attachment:
         name = " ".join(_NAME_CHARACTER.sub(" ", stem).split())
         return name[:DOCUMENT_NAME_MAX].strip() or "document"
 
+    def read_by(self, model) -> bool:
+        """Whether a model (a catalog ModelInfo, with its `images` and `documents`) reads this
+        file; a text file goes in the prompt, which every model reads."""
+        return {IMAGE: model.images, DOCUMENT: model.documents}.get(self.kind, True)
+
     def describe(self) -> str:
         """'notes.md · Markdown · 12 KB' (for chips and messages)."""
         kind = self.format.upper() if self.format else "text"

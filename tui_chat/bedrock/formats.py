@@ -248,10 +248,8 @@ def _fit_files(turns: list[Turn], info: catalog.ModelInfo) -> catalog.ModelInfo:
         return info
     check_request(attached)
     for attachment in attached:
-        if attachment.kind == IMAGE and not info.images:
-            raise AttachmentError(f"{attachment.name}: {info.name} reads no images")
-        if attachment.kind == DOCUMENT and not info.documents:
-            raise AttachmentError(f"{attachment.name}: {info.name} reads no documents")
+        if not attachment.read_by(info):
+            raise AttachmentError(f"{attachment.name}: {info.name} reads no {attachment.kind}s")
     if info.format == catalog.MESSAGES and any(a.kind == DOCUMENT for a in attached):
         return replace(info, format=catalog.CONVERSE)
     return info

@@ -10,7 +10,7 @@ import asyncio
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tui_chat.attachments import DOCUMENT, IMAGE, Attachment, AttachmentError, check_request
+from tui_chat.attachments import Attachment, AttachmentError, check_request
 from tui_chat.bedrock import catalog
 from tui_chat.conversation import Conversation, Message
 from tui_chat.ui.screens.attach import AttachDialog
@@ -61,10 +61,9 @@ class Attaching:
         model = self.app.conversation.params.model
         info = catalog.lookup(model)
         name = catalog.display_name(model)
-        if attachment.kind == IMAGE and not info.images:
-            raise AttachmentError(f"{name} reads no images: {attachment.name} is not attached")
-        if attachment.kind == DOCUMENT and not info.documents:
-            raise AttachmentError(f"{name} reads no documents: {attachment.name} is not attached")
+        if not attachment.read_by(info):
+            what = f"{attachment.kind}s"
+            raise AttachmentError(f"{name} reads no {what}: {attachment.name} is not attached")
         if any(a.sha256 == attachment.sha256 for a in self.attachments):
             raise AttachmentError(f"{attachment.name} is attached already")
         earlier = [a for m in self.app.conversation.messages for a in m.attachments]
@@ -134,13 +133,10 @@ class Attaching:
         info = catalog.lookup(conversation.params.model)
         name = catalog.display_name(conversation.params.model)
         for attachment in self.attachments:
-            if (attachment.kind == IMAGE and not info.images) or (
-                attachment.kind == DOCUMENT and not info.documents
-            ):
-                what = "images" if attachment.kind == IMAGE else "documents"
+            if not attachment.read_by(info):
                 self.app.say(
-                    f"Not sent: {name} reads no {what}. Remove {attachment.name} (Delete on "
-                    "its chip) or choose another model.",
+                    f"Not sent: {name} reads no {attachment.kind}s. Remove {attachment.name} "
+                    "(Delete on its chip) or choose another model.",
                     severity="warning",
                 )
                 return None
