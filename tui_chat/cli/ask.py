@@ -195,9 +195,8 @@ class Ask:
         user = Message(role="user", content=prompt, attachments=[a for a, _ in files])
         history = [*conversation.messages, user]
         learned = LearnedRules.in_folder(settings.paths.cache_dir)
-        pending = {attachment.sha256: data for attachment, data in files}
         try:
-            load = self.store.loader(conversation.id, pending)
+            load = self.store.loader(conversation.id, files)
             prepared = prepare_request(history, params, learned, load=load)
         except ParamError as error:
             raise UsageError(str(error)) from None

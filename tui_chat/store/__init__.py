@@ -24,7 +24,7 @@ import hashlib
 import os
 import shutil
 import stat
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -236,11 +236,11 @@ class SessionStore:
         return data if hashlib.sha256(data).hexdigest() == attachment.sha256 else None
 
     def loader(
-        self, conversation_id: str, pending: Mapping[str, bytes] | None = None
+        self, conversation_id: str, pending: Iterable[tuple[Attachment, bytes]] = ()
     ) -> Callable[[Attachment], bytes | None]:
         """What reads a conversation's attached files for a request: the stored copies, or
-        (by digest) `pending` bytes not stored (yet)."""
-        pending = pending or {}
+        the bytes of `pending` files not stored (yet), found by digest."""
+        pending = {attachment.sha256: data for attachment, data in pending}
 
         def load(attachment: Attachment) -> bytes | None:
             found = pending.get(attachment.sha256)

@@ -185,7 +185,7 @@ class Tools:
                     files = [attachment for attachment, _ in pending]
                     next_prompt = "(your next prompt)"
                     sending.append(Message(role="user", content=next_prompt, attachments=files))
-                load = self.app.store.loader(conversation.id, {a.sha256: d for a, d in pending})
+                load = self.app.store.loader(conversation.id, pending)
                 prepared = prepare_request(
                     sending, conversation.params, self.app.learned, load=load
                 )

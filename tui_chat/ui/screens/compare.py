@@ -13,6 +13,7 @@ app's `Streams`, their progress posted here) and posts `Sent` when the prompt go
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
@@ -244,13 +245,13 @@ class CompareScreen(Screen[None]):
         sending = [*self.conversation.messages, user]
         store = self.app.store  # type: ignore[attr-defined]
         try:
-            load = store.loader(self.conversation.id, pending={a.sha256: d for a, d in self.files})
+            load = store.loader(self.conversation.id, self.files)
             prepared = [
                 prepare_request(sending, params, self.learned, load=load)
                 for params in self.configs()
             ]
-            for attachment, data in self.files:
-                store.keep_file(self.conversation.id, attachment, data)
+            for attachment, data in self.files:  # off the UI thread, as the app's send does
+                await asyncio.to_thread(store.keep_file, self.conversation.id, attachment, data)
         except ParamError as error:
             self.query_one("#problem", Static).update(Text(f"Not sent: {error}"))
             return
